@@ -1,0 +1,1 @@
+"""testrun-gateway: self-hosted LLM evaluation test runs (Freeplay-compatible REST, GraphQL)."""

@@ -1,0 +1,26 @@
+"""Turns the ``Authorization: Bearer <key>`` header into a principal."""
+
+from fastapi import Request
+
+from app.db.engine import Database
+from app.domain import keys
+from app.domain.errors import Unauthenticated
+from app.domain.keys import Principal
+from app.settings import Settings
+
+
+def database(request: Request) -> Database:
+    return request.app.state.db
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def principal(request: Request) -> Principal:
+    """FastAPI dependency: the caller, or Unauthenticated (401)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthenticated("send your API key as 'Authorization: Bearer <api key>'")
+    return await keys.authenticate(database(request), key.strip())

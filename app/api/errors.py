@@ -1,0 +1,96 @@
+"""Errors as clients see them: RFC 9457 problem+json on REST, GraphQL-shaped on /graphql."""
+
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from app.domain.errors import DomainError, FieldError
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": f"urn:testruns:error:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = [e.as_dict() for e in errors]
+    return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def graphql_error(status: int, code: str, message: str) -> Response:
+    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code.upper()}}]}
+    return Response(orjson.dumps(body), status, media_type="application/json")
+
+
+async def on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if request.url.path.startswith("/graphql"):
+        response = graphql_error(exc.status, exc.code, exc.message)
+        if headers:
+            response.headers.update(headers)
+        return response
+    return problem(exc.status, exc.code, exc.title, exc.message, exc.errors, headers)
+
+
+def _loc(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
+    return tuple(part for part in loc if part not in ("body", "query", "path"))
+
+
+async def on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    details = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in details):
+        return problem(400, "malformed_request", "Malformed request", "the body is not valid JSON")
+    content_type = request.headers.get("content-type", "application/json").lower()
+    if "json" not in content_type and any(e.get("loc", ())[:1] == ("body",) for e in details):
+        return problem(
+            415,
+            "unsupported_media_type",
+            "Unsupported media type",
+            "send the body as JSON with 'Content-Type: application/json'",
+        )
+    errors = [FieldError(_loc(tuple(e.get("loc", ()))), str(e.get("msg", ""))) for e in details]
+    first = errors[0] if errors else FieldError((), "invalid request")
+    where = ".".join(str(p) for p in first.loc) or "request"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return problem(422, "invalid_input", "Invalid input", f"{where}: {first.msg}{more}", errors)
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    title = code.replace("_", " ").capitalize()
+    return problem(exc.status_code, code, title, str(exc.detail), headers=exc.headers)
+
+
+def internal_error_response(path: str, request_id: str) -> Response:
+    message = f"internal error; quote request id {request_id} when reporting it"
+    if path.startswith("/graphql"):
+        return graphql_error(500, "internal_error", message)
+    return problem(500, "internal_error", "Internal error", message)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_exception)

@@ -1,0 +1,40 @@
+"""Per-request GraphQL context: the database, settings and the authenticated caller.
+
+There is no shared session: each domain call opens its own transaction, so concurrent
+resolvers never share a connection.
+"""
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from strawberry.fastapi import BaseContext
+from strawberry.types import Info as StrawberryInfo
+
+from app.api.auth import database, principal, settings
+from app.db.engine import Database
+from app.domain.errors import Unauthenticated
+from app.domain.keys import Principal
+from app.settings import Settings
+
+
+@dataclass
+class Context(BaseContext):
+    db: Database
+    settings: Settings
+    caller: Principal | None
+
+    @property
+    def principal(self) -> Principal:
+        if self.caller is None:
+            raise Unauthenticated("send your API key as 'Authorization: Bearer <api key>'")
+        return self.caller
+
+
+async def get_context(request: Request) -> Context:
+    # GET serves the GraphiQL page only (queries over GET are off); every operation is a POST
+    # and must carry a key.
+    caller = None if request.method == "GET" else await principal(request)
+    return Context(db=database(request), settings=settings(request), caller=caller)
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,66 @@
+"""GraphQL errors: every error carries ``extensions.code``; unexpected ones are masked."""
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from app.api.request_id import current_request_id
+from app.domain.errors import DomainError
+
+log = logging.getLogger("testruns.errors")
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """Errors from parsing, validation, limits and the domain are the client's to read."""
+    original = error.original_error
+    return original is not None and not isinstance(original, (DomainError, GraphQLError))
+
+
+def _code(error: GraphQLError) -> str:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return original.code.upper()
+    if error.path is None:
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "INVALID_INPUT"
+
+
+def log_unexpected(errors: list[GraphQLError]) -> None:
+    for error in errors:
+        if is_unexpected(error):
+            log.error(
+                "unexpected error in GraphQL resolver %s (request id %s)",
+                ".".join(str(p) for p in error.path or ()),
+                current_request_id(),
+                exc_info=error.original_error,
+            )
+
+
+class ErrorCodes(MaskErrors):
+    """MaskErrors that hides only unexpected exceptions (leaving the request id to quote) and
+    gives every error a stable ``extensions.code``."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_unexpected)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request_id = current_request_id()
+        return GraphQLError(
+            message=f"internal error; quote request id {request_id} when reporting it",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL_ERROR", "requestId": request_id},
+        )
+
+    def on_operation(self) -> Iterator[None]:
+        yield from super().on_operation()
+        for error in getattr(self.execution_context.result, "errors", None) or ():
+            extensions: dict[str, Any] = dict(error.extensions or {})
+            extensions.setdefault("code", _code(error))
+            original = error.original_error
+            if isinstance(original, DomainError) and original.errors:
+                extensions["fields"] = [e.as_dict() for e in original.errors]
+            error.extensions = extensions

@@ -1,0 +1,142 @@
+"""GraphQL input types, and their translation into what the domain takes."""
+
+from typing import Any
+
+import strawberry
+
+from app.api.graphql.scalars import JSON
+from app.api.graphql.types.dataset import TestCaseType
+from app.api.graphql.types.evaluation import EvaluationKind, EvaluationSource
+from app.domain import datasets, evaluations, test_runs
+
+
+@strawberry.input
+class CreateTestRunInput:
+    project_id: strawberry.ID
+    dataset_name: str
+    include_outputs: bool | None = None
+    test_run_name: str | None = None
+    test_run_description: str | None = None
+    flavor_name: str | None = None
+    target_evaluation_ids: list[strawberry.ID] | None = None
+
+    def to_domain(self) -> test_runs.NewTestRun:
+        return test_runs.NewTestRun(
+            dataset_name=self.dataset_name,
+            include_outputs=bool(self.include_outputs),
+            name=self.test_run_name,
+            description=self.test_run_description,
+            flavor_name=self.flavor_name,
+            target_evaluation_ids=tuple(self.target_evaluation_ids or ()),
+        )
+
+
+@strawberry.input
+class CreateDatasetInput:
+    project_id: strawberry.ID
+    name: str
+    test_case_type: TestCaseType
+    description: str | None = None
+    input_names: list[str] | None = None
+    media_input_names: list[str] | None = None
+    support_history: bool | None = None
+    compatible_agent_ids: list[str] | None = None
+
+    def to_domain(self) -> datasets.NewDataset:
+        return datasets.NewDataset(
+            name=self.name,
+            test_case_type=datasets.TestCaseType(self.test_case_type),
+            description=self.description or "",
+            input_names=tuple(self.input_names or ()),
+            media_input_names=tuple(self.media_input_names or ()),
+            support_history=bool(self.support_history),
+            compatible_agent_ids=tuple(self.compatible_agent_ids or ()),
+        )
+
+
+@strawberry.input
+class TextContentInput:
+    text: str
+    type: str = "text"
+
+
+@strawberry.input
+class MessageInput:
+    role: str
+    content: list[TextContentInput]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "content": [{"type": p.type, "text": p.text} for p in self.content],
+        }
+
+
+@strawberry.input
+class CompletionTestCaseInput:
+    values: JSON = strawberry.field(description="The input variables (a JSON object).")
+    output: str | None = None
+    output_message: MessageInput | None = None
+    history: list[MessageInput] | None = None
+    metadata: JSON | None = None
+    media_inputs: JSON | None = None
+
+    def to_example(self) -> dict[str, Any]:
+        return {
+            "inputs": self.values,
+            "output": self.output,
+            "output_message": self.output_message and self.output_message.to_dict(),
+            "history": None if self.history is None else [m.to_dict() for m in self.history],
+            "metadata": self.metadata,
+            "media_inputs": self.media_inputs,
+        }
+
+
+@strawberry.input
+class TraceTestCaseInput:
+    input: JSON
+    output: JSON | None = None
+    custom_metadata: JSON | None = None
+
+    def to_example(self) -> dict[str, Any]:
+        return {"input": self.input, "output": self.output, "custom_metadata": self.custom_metadata}
+
+
+@strawberry.input(
+    description="Give completionCases for a completion dataset, traceCases for a trace one."
+)
+class AddTestCasesInput:
+    dataset_id: strawberry.ID
+    completion_cases: list[CompletionTestCaseInput] | None = None
+    trace_cases: list[TraceTestCaseInput] | None = None
+
+    def examples(self) -> list[dict[str, Any]]:
+        return [c.to_example() for c in self.completion_cases or ()] + [
+            c.to_example() for c in self.trace_cases or ()
+        ]
+
+
+@strawberry.input
+class CreateEvaluationInput:
+    project_id: strawberry.ID
+    name: str
+    kind: EvaluationKind
+    source: EvaluationSource = evaluations.EvaluationSource.AUTO
+    description: str | None = None
+    categories: list[str] | None = None
+
+    def to_domain(self) -> evaluations.NewEvaluation:
+        return evaluations.NewEvaluation(
+            name=self.name,
+            kind=evaluations.EvaluationKind(self.kind),
+            source=evaluations.EvaluationSource(self.source),
+            description=self.description or "",
+            categories=tuple(self.categories or ()),
+        )
+
+
+@strawberry.input
+class CreateFlavorInput:
+    project_id: strawberry.ID
+    name: str
+    settings: JSON = strawberry.field(description="Model/provider settings (a JSON object).")

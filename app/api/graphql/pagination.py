@@ -1,0 +1,72 @@
+"""Relay-style connections with opaque keyset cursors."""
+
+import base64
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import strawberry
+
+from app.domain.errors import InvalidInput
+from app.domain.pagination import Page
+
+T = TypeVar("T")
+D = TypeVar("D")
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(name="Edge")
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(name="Connection")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    total_count: int
+
+
+def encode_cursor(kind: str, key: str) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, kind: str) -> str | None:
+    """The key inside a cursor of ``kind``; InvalidInput for anything else."""
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        text = ""
+    prefix, _, key = text.partition(":")
+    if prefix != kind or not key:
+        raise InvalidInput.at(("after",), "after is not a cursor of this connection")
+    return key
+
+
+def decode_int_cursor(cursor: str | None, kind: str) -> int | None:
+    key = decode_cursor(cursor, kind)
+    if key is None:
+        return None
+    try:
+        return int(key)
+    except ValueError:
+        raise InvalidInput.at(("after",), "after is not a cursor of this connection") from None
+
+
+def connection(page: Page[D], cursor: Callable[[D], str], node: Callable[[D], T]) -> Connection[T]:
+    """The connection of one page of domain items."""
+    edges = [Edge(cursor=cursor(item), node=node(item)) for item in page.items]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+        ),
+        total_count=page.total,
+    )

@@ -1,0 +1,78 @@
+"""Datasets and their test cases."""
+
+from datetime import datetime
+
+import strawberry
+
+from app.api.graphql.context import Info
+from app.api.graphql.pagination import Connection, connection, decode_int_cursor, encode_cursor
+from app.api.graphql.types.test_case import TestCaseConnection, case_node
+from app.domain import datasets as domain
+from app.domain.pagination import Page, page_limit
+
+TestCaseType = strawberry.enum(domain.TestCaseType, name="TestCaseType")
+
+CASE_CURSOR = "case"
+
+
+def case_connection(
+    page: Page[domain.StoredTestCase], kind: domain.TestCaseType, include_outputs: bool
+) -> TestCaseConnection:
+    return connection(
+        page,
+        lambda case: encode_cursor(CASE_CURSOR, str(case.position)),
+        lambda case: case_node(case, kind, include_outputs),
+    )
+
+
+@strawberry.type
+class Dataset:
+    id: strawberry.ID
+    name: str
+    description: str
+    test_case_type: TestCaseType
+    version: int = strawberry.field(description="The latest version; every change adds one.")
+    test_case_count: int = strawberry.field(description="Cases in the latest version.")
+    input_names: list[str]
+    media_input_names: list[str]
+    support_history: bool
+    compatible_agent_ids: list[str]
+    created_at: datetime
+    updated_at: datetime
+    _dataset: strawberry.Private[domain.Dataset]
+
+    @classmethod
+    def of(cls, dataset: domain.Dataset) -> "Dataset":
+        return cls(
+            id=strawberry.ID(dataset.id),
+            name=dataset.name,
+            description=dataset.description,
+            test_case_type=dataset.test_case_type,
+            version=dataset.version,
+            test_case_count=dataset.case_count,
+            input_names=dataset.input_names,
+            media_input_names=dataset.media_input_names,
+            support_history=dataset.support_history,
+            compatible_agent_ids=dataset.compatible_agent_ids,
+            created_at=dataset.created_at,
+            updated_at=dataset.updated_at,
+            _dataset=dataset,
+        )
+
+    @strawberry.field(description="The latest version's test cases, in dataset order.")
+    async def test_cases(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> TestCaseConnection:
+        dataset = self._dataset
+        page = await domain.case_page(
+            info.context.db,
+            dataset.id,
+            dataset.version,
+            dataset.case_count,
+            after_position=decode_int_cursor(after, CASE_CURSOR),
+            limit=page_limit(first, info.context.settings),
+        )
+        return case_connection(page, dataset.test_case_type, include_outputs=True)
+
+
+DatasetConnection = Connection[Dataset]

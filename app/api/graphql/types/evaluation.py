@@ -1,0 +1,51 @@
+"""Evaluations and flavors."""
+
+from datetime import datetime
+
+import strawberry
+
+from app.api.graphql.scalars import JSON
+from app.domain import evaluations as domain
+
+EvaluationKind = strawberry.enum(domain.EvaluationKind, name="EvaluationKind")
+EvaluationSource = strawberry.enum(domain.EvaluationSource, name="EvaluationSource")
+
+
+@strawberry.type
+class Evaluation:
+    id: strawberry.ID
+    name: str
+    description: str
+    kind: EvaluationKind
+    source: EvaluationSource
+    categories: list[str]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, evaluation: domain.Evaluation) -> "Evaluation":
+        return cls(
+            id=strawberry.ID(evaluation.id),
+            name=evaluation.name,
+            description=evaluation.description,
+            kind=evaluation.kind,
+            source=evaluation.source,
+            categories=evaluation.categories,
+            created_at=evaluation.created_at,
+        )
+
+
+@strawberry.type(description="Named model/provider settings a test run can be made with.")
+class Flavor:
+    id: strawberry.ID
+    name: str
+    settings: JSON
+    created_at: datetime
+
+    @classmethod
+    def of(cls, flavor: domain.Flavor) -> "Flavor":
+        return cls(
+            id=strawberry.ID(flavor.id),
+            name=flavor.name,
+            settings=flavor.settings,
+            created_at=flavor.created_at,
+        )

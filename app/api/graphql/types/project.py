@@ -1,0 +1,89 @@
+"""Projects: the root a frontend starts from."""
+
+from datetime import datetime
+
+import strawberry
+
+from app.api.graphql.context import Info
+from app.api.graphql.pagination import Connection, connection, decode_cursor, encode_cursor
+from app.api.graphql.types.dataset import Dataset, DatasetConnection
+from app.api.graphql.types.evaluation import Evaluation, Flavor
+from app.api.graphql.types.test_run import TestRun
+from app.domain import datasets, evaluations, projects, test_runs
+from app.domain.errors import InvalidInput
+from app.domain.pagination import page_limit
+
+DATASET_CURSOR = "dataset"
+RUN_CURSOR = "run"
+
+TestRunConnection = Connection[TestRun]
+
+
+def _run_cursor(run: test_runs.TestRun) -> str:
+    return encode_cursor(RUN_CURSOR, f"{run.created_at.isoformat()}|{run.id}")
+
+
+def _decode_run_cursor(after: str | None) -> tuple[datetime, str] | None:
+    key = decode_cursor(after, RUN_CURSOR)
+    if key is None:
+        return None
+    created_at, _, run_id = key.partition("|")
+    try:
+        return datetime.fromisoformat(created_at), run_id
+    except ValueError:
+        raise InvalidInput.at(("after",), "after is not a cursor of this connection") from None
+
+
+@strawberry.type
+class Project:
+    id: strawberry.ID
+    name: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, project: projects.Project) -> "Project":
+        return cls(id=strawberry.ID(project.id), name=project.name, created_at=project.created_at)
+
+    @strawberry.field(description="The project's datasets, ordered by name.")
+    async def datasets(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> DatasetConnection:
+        page = await datasets.list_datasets(
+            info.context.db,
+            info.context.principal,
+            self.id,
+            after_name=decode_cursor(after, DATASET_CURSOR),
+            limit=page_limit(first, info.context.settings),
+        )
+        return connection(page, lambda d: encode_cursor(DATASET_CURSOR, d.name), Dataset.of)
+
+    @strawberry.field(description="The project's dataset with this name.")
+    async def dataset(self, info: Info, name: str) -> Dataset | None:
+        return Dataset.of(
+            await datasets.get_dataset_by_name(
+                info.context.db, info.context.principal, self.id, name
+            )
+        )
+
+    @strawberry.field(description="The project's test runs, newest first.")
+    async def test_runs(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> TestRunConnection:
+        page = await test_runs.list_test_runs(
+            info.context.db,
+            info.context.principal,
+            self.id,
+            after=_decode_run_cursor(after),
+            limit=page_limit(first, info.context.settings),
+        )
+        return connection(page, _run_cursor, TestRun.of)
+
+    @strawberry.field
+    async def evaluations(self, info: Info) -> list[Evaluation]:
+        found = await evaluations.list_evaluations(info.context.db, info.context.principal, self.id)
+        return [Evaluation.of(e) for e in found]
+
+    @strawberry.field
+    async def flavors(self, info: Info) -> list[Flavor]:
+        found = await evaluations.list_flavors(info.context.db, info.context.principal, self.id)
+        return [Flavor.of(f) for f in found]

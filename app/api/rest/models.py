@@ -1,0 +1,144 @@
+"""Request and response shapes of the REST API, as the OpenAPI document shows them.
+
+Responses of the hot routes are assembled from stored JSON (see ``rendering``); the response
+models here document them and are what the tests check them against.
+"""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+
+
+class Body(BaseModel):
+    # The Freeplay SDK sends every key, null when unset; unknown keys are ignored.
+    model_config = ConfigDict(extra="ignore")
+
+
+class TextPartOut(BaseModel):
+    type: Literal["text"]
+    text: str
+
+
+class MessageOut(BaseModel):
+    role: str
+    content: list[TextPartOut]
+
+
+class CreateTestRunRequest(Body):
+    dataset_name: StrictStr = Field(description="The project's dataset with that name.")
+    include_outputs: StrictBool | None = Field(
+        default=None, description="Include expected outputs in the returned cases."
+    )
+    test_run_name: StrictStr | None = None
+    test_run_description: StrictStr | None = None
+    flavor_name: StrictStr | None = Field(default=None, description="A flavor of the project.")
+    target_evaluation_ids: list[StrictStr] | None = Field(
+        default=None, description="Evaluations of the project (uuids)."
+    )
+
+
+class RunCompletionCase(BaseModel):
+    id: str
+    test_case_id: str
+    values: dict[str, Any]
+    variables: dict[str, Any]
+    output: str | None
+    output_message: MessageOut | None
+    history: list[MessageOut] | None
+    metadata: dict[str, Any] | None
+    custom_metadata: dict[str, Any] | None
+    media_variables: dict[str, Any] | None
+    test_case_type: Literal["completion"]
+
+
+class RunTraceCase(BaseModel):
+    test_case_id: str
+    input: Any
+    output: Any
+    custom_metadata: dict[str, Any] | None
+    test_case_type: Literal["trace"]
+
+
+class TestRunWithTestCasesInfo(BaseModel):
+    test_run_id: str
+    test_run_name: str
+    test_run_description: str
+    test_cases: list[RunCompletionCase] | None
+    trace_test_cases: list[RunTraceCase] | None
+
+
+class CreatePromptDatasetRequest(Body):
+    name: StrictStr
+    description: StrictStr | None = None
+    input_names: list[StrictStr] | None = None
+    media_input_names: list[StrictStr] | None = None
+    support_history: StrictBool | None = None
+
+
+class PromptDatasetOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    input_names: list[str]
+    media_input_names: list[str]
+    support_history: bool
+
+
+class CreateAgentDatasetRequest(Body):
+    name: StrictStr
+    description: StrictStr | None = None
+    compatible_agent_ids: list[StrictStr] | None = None
+
+
+class AgentDatasetOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    compatible_agent_ids: list[str]
+
+
+class DatasetOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    test_case_type: Literal["completion", "trace"]
+    version: int
+    test_case_count: int
+    input_names: list[str]
+    media_input_names: list[str]
+    support_history: bool
+    compatible_agent_ids: list[str]
+    created_at: str
+    updated_at: str
+
+
+class AddTestCasesRequest(Body):
+    examples: list[dict[str, Any]] = Field(
+        description=(
+            "Completion datasets: {inputs, output, output_message, history, metadata, "
+            "media_inputs}. Trace datasets: {input, output, custom_metadata}."
+        )
+    )
+
+
+class AddTestCasesOut(BaseModel):
+    message: str
+    dataset_version: int
+    test_case_ids: list[str]
+
+
+class DatasetCompletionCase(BaseModel):
+    id: str
+    values: dict[str, Any]
+    output: str | None
+    output_message: MessageOut | None
+    history: list[MessageOut] | None
+    metadata: dict[str, Any] | None
+    media_inputs: dict[str, Any] | None
+
+
+class DatasetTraceCase(BaseModel):
+    id: str
+    input: Any
+    output: Any
+    custom_metadata: dict[str, Any] | None

@@ -1,0 +1,50 @@
+"""JSON bodies assembled from stored JSON text: a case's documents are spliced in as they were
+stored, never parsed and re-serialised. Ids are uuids, so they need no escaping."""
+
+from collections.abc import Iterable
+
+from app.domain.datasets import StoredTestCase
+
+NULL = "null"
+
+
+def run_completion_case(case: StoredTestCase, include_outputs: bool) -> str:
+    """A completion case of a new test run, under the documented and the SDK's key names."""
+    output = (case.output or NULL) if include_outputs else NULL
+    output_message = (case.output_message or NULL) if include_outputs else NULL
+    metadata = case.metadata or NULL
+    return (
+        f'{{"id":"{case.id}","test_case_id":"{case.id}",'
+        f'"values":{case.inputs},"variables":{case.inputs},'
+        f'"output":{output},"output_message":{output_message},"history":{case.history or NULL},'
+        f'"metadata":{metadata},"custom_metadata":{metadata},'
+        f'"media_variables":{case.media_inputs or NULL},"test_case_type":"completion"}}'
+    )
+
+
+def run_trace_case(case: StoredTestCase, include_outputs: bool) -> str:
+    output = (case.output or NULL) if include_outputs else NULL
+    return (
+        f'{{"test_case_id":"{case.id}","input":{case.inputs},"output":{output},'
+        f'"custom_metadata":{case.metadata or NULL},"test_case_type":"trace"}}'
+    )
+
+
+def dataset_completion_case(case: StoredTestCase) -> str:
+    """A completion case as ``GET .../test-cases`` lists it (the Freeplay SDK reads these)."""
+    return (
+        f'{{"id":"{case.id}","values":{case.inputs},"output":{case.output or NULL},'
+        f'"output_message":{case.output_message or NULL},"history":{case.history or NULL},'
+        f'"metadata":{case.metadata or NULL},"media_inputs":{case.media_inputs or NULL}}}'
+    )
+
+
+def dataset_trace_case(case: StoredTestCase) -> str:
+    return (
+        f'{{"id":"{case.id}","input":{case.inputs},"output":{case.output or NULL},'
+        f'"custom_metadata":{case.metadata or NULL}}}'
+    )
+
+
+def json_array(items: Iterable[str]) -> str:
+    return "[" + ",".join(items) + "]"

@@ -1,0 +1,132 @@
+"""The ``testruns`` command. Configuration comes from ``TESTRUNS_*`` environment variables."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from app.db import migrate
+from app.db.engine import Database
+from app.settings import Settings
+
+T = TypeVar("T")
+
+cli = typer.Typer(help="Self-hosted LLM evaluation test runs.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
+projects_cli = typer.Typer(help="Projects.", no_args_is_help=True)
+keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(projects_cli, name="projects")
+cli.add_typer(keys_cli, name="keys")
+
+
+def _run(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
+    """Run one piece of domain work against the configured database."""
+    settings = Settings()
+
+    async def main() -> T:
+        db = Database(settings)
+        try:
+            return await work(db, settings)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    settings = Settings()
+    Database(settings)  # creates the SQLite file's directory
+    migrate.upgrade(settings.database_url, revision)
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="e.g. base, or -1")]) -> None:
+    """Revert migrations down to REVISION."""
+    migrate.downgrade(Settings().database_url, revision)
+
+
+@projects_cli.command("create")
+def projects_create(name: str) -> None:
+    """Create a project; its id is printed alone on the last line."""
+    from app.domain import projects
+
+    project = _run(lambda db, _: projects.create_project(db, name))
+    typer.echo(f"Created project {project.name!r}")
+    typer.echo(project.id)
+
+
+@keys_cli.command("create")
+def keys_create(
+    admin: Annotated[bool, typer.Option("--admin", help="A key for every project.")] = False,
+    project: Annotated[
+        list[str] | None, typer.Option("--project", help="A project the key may use.")
+    ] = None,
+    name: Annotated[str, typer.Option(help="A label to recognise the key by.")] = "",
+) -> None:
+    """Create an API key; it is shown once, alone on the last line."""
+    from app.domain import keys
+
+    if admin == bool(project):
+        raise typer.BadParameter("give either --admin or at least one --project")
+    info, key = _run(
+        lambda db, _: keys.create_key(db, admin=admin, project_ids=project or [], name=name)
+    )
+    scope = "all projects" if info.is_admin else ", ".join(info.project_ids)
+    typer.echo(f"Created key {info.prefix}… for {scope}. It is shown only this once:")
+    typer.echo(key)
+
+
+@cli.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Host the examples should call.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port the examples should call.")] = 8000,
+) -> None:
+    """Create (once) the demo project, key and datasets, and print how to use them."""
+    from app import demo as demo_data
+
+    result = _run(demo_data.ensure_demo)
+    typer.echo(demo_data.instructions(result, f"http://{host}:{port}"))
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option(help="Processes serving the app.")] = 1,
+    log_level: Annotated[str, typer.Option()] = "info",
+) -> None:
+    """Serve the REST and GraphQL APIs with uvicorn."""
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        loop="uvloop",
+        http="httptools",
+    )
+
+
+@cli.command("export-schema")
+def export_schema(
+    path: Annotated[Path, typer.Argument(help="Where to write the SDL.")] = Path("schema.graphql"),
+) -> None:
+    """Write the GraphQL schema's SDL (the checked-in schema.graphql)."""
+    from app.api.graphql.schema import schema
+
+    path.write_text(schema.as_str() + "\n")
+    typer.echo(f"Wrote {path}")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    cli()

@@ -1,0 +1,216 @@
+"""The database schema: SQLAlchemy 2 typed models. Alembic migrations must match these."""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app.db.types import JSONText, UTCDateTime, UUIDText
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiKey(Base):
+    """Keys are stored only as a SHA-256 hash; ``prefix`` lets a person recognise one."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    is_admin: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiKeyProject(Base):
+    __tablename__ = "api_key_projects"
+
+    api_key_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Dataset(Base):
+    """A named, versioned collection of test cases of one type.
+
+    ``version`` is the latest version number and ``next_position`` the position the next new
+    case takes; both only change inside a write transaction that holds the dataset row.
+    Deleting is soft (``deleted_at``) so runs made from the dataset keep their cases.
+    """
+
+    __tablename__ = "datasets"
+    __table_args__ = (
+        CheckConstraint("test_case_type IN ('completion', 'trace')", name="test_case_type"),
+        Index(
+            "uq_datasets_project_id_name_live",
+            "project_id",
+            "name",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    test_case_type: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    next_position: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_names: Mapped[str | None] = mapped_column(JSONText)
+    media_input_names: Mapped[str | None] = mapped_column(JSONText)
+    support_history: Mapped[bool] = mapped_column(Boolean, default=False)
+    compatible_agent_ids: Mapped[str | None] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DatasetVersion(Base):
+    """One row per version: what changed and how many cases the version holds."""
+
+    __tablename__ = "dataset_versions"
+
+    dataset_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    edited: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    case_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TestCase(Base):
+    """An immutable revision of a test case.
+
+    A revision is visible in versions ``valid_from <= v < valid_to`` (``valid_to`` NULL while
+    current). Editing closes the revision and opens a new one with the same ``id`` and
+    ``position``; ``position`` orders a dataset's cases in creation order. For a completion
+    case ``inputs`` holds the variables; for a trace case, the trace input. ``output`` is JSON
+    for both (a JSON string for completions).
+    """
+
+    __tablename__ = "test_cases"
+    __table_args__ = (Index("ix_test_cases_dataset_id_id", "dataset_id", "id"),)
+
+    dataset_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    valid_from: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    valid_to: Mapped[int | None] = mapped_column(Integer)
+    id: Mapped[str] = mapped_column(UUIDText)
+    inputs: Mapped[str] = mapped_column(JSONText)
+    output: Mapped[str | None] = mapped_column(JSONText)
+    output_message: Mapped[str | None] = mapped_column(JSONText)
+    history: Mapped[str | None] = mapped_column(JSONText)
+    metadata_: Mapped[str | None] = mapped_column("metadata", JSONText)
+    media_inputs: Mapped[str | None] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Evaluation(Base):
+    __tablename__ = "evaluations"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name"),
+        CheckConstraint("kind IN ('numeric', 'boolean', 'category')", name="kind"),
+        CheckConstraint("source IN ('auto', 'human')", name="source"),
+    )
+
+    id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    categories: Mapped[str | None] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Flavor(Base):
+    __tablename__ = "flavors"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    settings: Mapped[str] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TestRun(Base):
+    """A run pins ``dataset_version``; its cases are read from the dataset, never copied."""
+
+    __tablename__ = "test_runs"
+    __table_args__ = (
+        Index("ix_test_runs_project_id_created_at", "project_id", "created_at"),
+        CheckConstraint("status IN ('created', 'running', 'completed')", name="status"),
+    )
+
+    id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+    project_id: Mapped[str] = mapped_column(UUIDText, ForeignKey("projects.id", ondelete="CASCADE"))
+    dataset_id: Mapped[str] = mapped_column(UUIDText, ForeignKey("datasets.id"), index=True)
+    dataset_version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(400))
+    description: Mapped[str] = mapped_column(Text, default="")
+    flavor_id: Mapped[str | None] = mapped_column(UUIDText, ForeignKey("flavors.id"))
+    include_outputs: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16))
+    case_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TestRunEvaluation(Base):
+    __tablename__ = "test_run_evaluations"
+
+    test_run_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("test_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    evaluation_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("evaluations.id", ondelete="CASCADE"), primary_key=True
+    )

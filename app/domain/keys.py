@@ -1,0 +1,133 @@
+"""API keys and the principal a key stands for.
+
+A key is shown once, when it is made; the database keeps only its SHA-256 hash (keys are
+32 random bytes, so a fast hash is enough) and a short prefix to recognise it by.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from app.db.engine import Database
+from app.db.tables import ApiKey, ApiKeyProject, Project
+from app.domain.errors import InvalidInput, Unauthenticated
+from app.domain.ids import canonical_id, new_id, utcnow
+
+KEY_PREFIX = "trk_"
+PREFIX_LENGTH = 12
+# last_used_at is refreshed at most this often, so reads do not each become a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an admin key sees every project, a scoped key only its own."""
+
+    key_id: str
+    is_admin: bool
+    project_ids: frozenset[str]
+
+    def can_see(self, project_id: str) -> bool:
+        return self.is_admin or project_id in self.project_ids
+
+
+# The operator at the command line: sees every project.
+OPERATOR = Principal(key_id="operator", is_admin=True, project_ids=frozenset())
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    id: str
+    prefix: str
+    name: str
+    is_admin: bool
+    project_ids: tuple[str, ...]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def create_key(
+    db: Database, *, admin: bool, project_ids: list[str], name: str = ""
+) -> tuple[ApiKeyInfo, str]:
+    """Make a key; returns its description and the key itself (never stored)."""
+    if admin == bool(project_ids):
+        raise InvalidInput("a key is either an admin key or scoped to at least one project")
+    ids = [canonical_id(p) for p in project_ids]
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    info = ApiKeyInfo(
+        id=new_id(),
+        prefix=key[:PREFIX_LENGTH],
+        name=name,
+        is_admin=admin,
+        project_ids=tuple(i for i in ids if i),
+        created_at=utcnow(),
+        last_used_at=None,
+        revoked_at=None,
+    )
+    async with db.write() as conn:
+        found = set(
+            (await conn.scalars(select(Project.id).where(Project.id.in_(info.project_ids)))).all()
+        )
+        missing = [p for p, i in zip(project_ids, ids, strict=True) if i not in found]
+        if missing:
+            raise InvalidInput(f"unknown project: {', '.join(missing)}")
+        await conn.execute(
+            ApiKey.__table__.insert().values(
+                id=info.id,
+                prefix=info.prefix,
+                key_hash=hash_key(key),
+                name=name,
+                is_admin=admin,
+                created_at=info.created_at,
+            )
+        )
+        if info.project_ids:
+            await conn.execute(
+                ApiKeyProject.__table__.insert(),
+                [{"api_key_id": info.id, "project_id": p} for p in info.project_ids],
+            )
+    return info, key
+
+
+async def authenticate(db: Database, key: str) -> Principal:
+    """The principal for a presented key; Unauthenticated for an unknown or revoked one."""
+    digest = hash_key(key)
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                select(ApiKey.id, ApiKey.key_hash, ApiKey.is_admin, ApiKey.last_used_at).where(
+                    ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None)
+                )
+            )
+        ).first()
+        if row is None or not hmac.compare_digest(row.key_hash, digest):
+            raise Unauthenticated("invalid or revoked API key")
+        projects = frozenset(
+            (
+                await conn.scalars(
+                    select(ApiKeyProject.project_id).where(ApiKeyProject.api_key_id == row.id)
+                )
+            ).all()
+        )
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        async with db.write() as conn:
+            await conn.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+    return Principal(key_id=row.id, is_admin=row.is_admin, project_ids=projects)
+
+
+async def is_valid_key(db: Database, key: str) -> bool:
+    try:
+        await authenticate(db, key)
+    except Unauthenticated:
+        return False
+    return True

@@ -1,0 +1,38 @@
+"""The application: REST routers and the GraphQL router over one domain."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api import errors
+from app.api.graphql.schema import graphql_router
+from app.api.middleware import RequestContextMiddleware
+from app.api.rest import datasets, test_runs
+from app.db.engine import Database
+from app.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    db = Database(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await db.dispose()
+
+    app = FastAPI(
+        title="testrun-gateway",
+        summary="LLM evaluation test runs: Freeplay-compatible REST and a GraphQL API.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    errors.install(app)
+    app.include_router(test_runs.router)
+    app.include_router(datasets.router)
+    app.include_router(graphql_router())
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,96 @@
+"""Fixtures shared by the whole suite.
+
+Every test that touches data gets a fresh, migrated database of each configured backend:
+SQLite always, PostgreSQL when ``TESTRUNS_TEST_POSTGRES_URL`` names a server we may create
+databases on (``scripts/test`` starts one). A test is written once and runs on both.
+"""
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.db import migrate
+from app.db.engine import Database
+from app.domain import keys, projects
+from app.main import create_app
+from app.settings import Settings
+from tests.support import Api, reset_postgres
+
+POSTGRES_URL = os.environ.get("TESTRUNS_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "testruns.db"
+    migrate.upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    assert POSTGRES_URL
+    reset_postgres(POSTGRES_URL, drop_schema=True)
+    migrate.upgrade(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "testruns.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_migrated")
+        reset_postgres(url)
+        yield url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    """Direct domain access, for arranging what only the command line can create."""
+    database = Database(settings)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    await application.state.db.dispose()
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def api(client: httpx.AsyncClient, db: Database) -> Api:
+    """A project and a key scoped to it, as `testruns projects create` / `keys create` make."""
+    project = await projects.create_project(db, "Test project")
+    _, key = await keys.create_key(db, admin=False, project_ids=[project.id])
+    return Api(client, key, project.id)
+
+
+@pytest.fixture
+async def other_api(client: httpx.AsyncClient, db: Database) -> Api:
+    """A second project with its own key: it must never see the first one's data."""
+    project = await projects.create_project(db, "Other project")
+    _, key = await keys.create_key(db, admin=False, project_ids=[project.id])
+    return Api(client, key, project.id)

@@ -1,0 +1,119 @@
+"""The `testruns` command line, run as a user runs it."""
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import orjson
+
+from app.api.graphql.schema import schema
+from app.main import create_app
+from app.settings import Settings
+
+TESTRUNS = str(Path(sys.executable).parent / "testruns")
+
+
+def run_cli(*args: str, cwd: Path, database_url: str, check: bool = True) -> str:
+    env = {**os.environ, "TESTRUNS_DATABASE_URL": database_url}
+    env.pop("TESTRUNS_DATA_DIR", None)
+    done = subprocess.run(
+        [TESTRUNS, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done.stdout if check else done.stdout + done.stderr
+
+
+def last_line(output: str) -> str:
+    return output.strip().splitlines()[-1]
+
+
+async def test_project_and_key_commands_make_a_working_key(
+    tmp_path: Path, database_url: str
+) -> None:
+    run_cli("db", "upgrade", cwd=tmp_path, database_url=database_url)
+    project_id = last_line(
+        run_cli("projects", "create", "From the CLI", cwd=tmp_path, database_url=database_url)
+    )
+    key = last_line(
+        run_cli("keys", "create", "--project", project_id, cwd=tmp_path, database_url=database_url)
+    )
+
+    app = create_app(Settings(database_url=database_url, data_dir=tmp_path / "data"))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        response = await client.post(
+            f"/api/v2/projects/{project_id}/prompt-datasets",
+            json={"name": "cli"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    await app.state.db.dispose()
+
+    assert response.status_code == 201
+    assert key.startswith("trk_")
+    assert len(key) >= 40
+
+
+def test_keys_create_needs_admin_or_a_project(tmp_path: Path, database_url: str) -> None:
+    output = run_cli("keys", "create", cwd=tmp_path, database_url=database_url, check=False)
+
+    assert "--admin" in output
+
+
+async def test_demo_is_idempotent_and_keeps_its_key_private(
+    tmp_path: Path, database_url: str
+) -> None:
+    run_cli("db", "upgrade", cwd=tmp_path, database_url=database_url)
+    first = run_cli("demo", cwd=tmp_path, database_url=database_url)
+    second = run_cli("demo", "--port", "9000", cwd=tmp_path, database_url=database_url)
+
+    demo_file = tmp_path / "data" / "demo.json"
+    saved = orjson.loads(demo_file.read_bytes())
+    assert stat.S_IMODE(demo_file.stat().st_mode) == 0o600
+    for output in (first, second):
+        assert saved["api_key"] in output
+        assert saved["project_id"] in output
+    assert "http://127.0.0.1:9000/api/v2/projects/" in second
+
+    app = create_app(Settings(database_url=database_url, data_dir=tmp_path / "data"))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        body = (
+            await client.post(
+                "/graphql",
+                json={
+                    "query": "query($id: ID!) { project(id: $id) { datasets { edges { node "
+                    "{ name testCaseType testCaseCount } } } evaluations { name } flavors { name } } }",
+                    "variables": {"id": saved["project_id"]},
+                },
+                headers={"Authorization": f"Bearer {saved['api_key']}"},
+            )
+        ).json()
+        projects = (
+            await client.post(
+                "/graphql",
+                json={"query": "{ projects { name } }"},
+                headers={"Authorization": f"Bearer {saved['api_key']}"},
+            )
+        ).json()
+    await app.state.db.dispose()
+
+    project = body["data"]["project"]
+    assert [e["node"] for e in project["datasets"]["edges"]] == [
+        {"name": "agent-tasks", "testCaseType": "TRACE", "testCaseCount": 5},
+        {"name": "support-replies", "testCaseType": "COMPLETION", "testCaseCount": 20},
+    ]
+    assert len(project["evaluations"]) == 3
+    assert len(project["flavors"]) == 1
+    assert projects["data"]["projects"] == [{"name": "Demo project"}]
+
+
+def test_export_schema_writes_the_served_sdl(tmp_path: Path, database_url: str) -> None:
+    run_cli("export-schema", str(tmp_path / "out.graphql"), cwd=tmp_path, database_url=database_url)
+
+    assert (tmp_path / "out.graphql").read_text() == schema.as_str() + "\n"

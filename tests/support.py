@@ -1,0 +1,139 @@
+"""Helpers for tests: a client bound to one project and key, and sample test cases."""
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import asyncpg
+import httpx
+
+from app.db.tables import Base
+
+T = TypeVar("T")
+
+
+def run_sync(work: Callable[[], Awaitable[T]]) -> T:
+    """Run async work to completion from sync code, even while a test's loop exists."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(work()))  # type: ignore[arg-type]
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+def reset_postgres(url: str, *, drop_schema: bool = False) -> None:
+    """Empty every table (or drop everything) in the PostgreSQL test database."""
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+
+    async def work() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            if drop_schema:
+                await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+            else:
+                await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        finally:
+            await conn.close()
+
+    run_sync(work)
+
+
+class Api:
+    """An HTTP client for one project, authenticated with that project's key."""
+
+    def __init__(self, client: httpx.AsyncClient, key: str, project_id: str) -> None:
+        self.client = client
+        self.key = key
+        self.project_id = project_id
+        self.headers = {"Authorization": f"Bearer {key}"}
+
+    def url(self, path: str) -> str:
+        return f"/api/v2/projects/{self.project_id}{path}"
+
+    async def post(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return await self.client.post(self.url(path), json=json, headers=self.headers, **kwargs)
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.client.get(self.url(path), headers=self.headers, **kwargs)
+
+    async def graphql_response(
+        self, query: str, variables: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        return await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=self.headers
+        )
+
+    async def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The body of a GraphQL answer (``data`` and perhaps ``errors``)."""
+        response = await self.graphql_response(query, variables)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def create_dataset(self, name: str, kind: str = "completion") -> dict[str, Any]:
+        path = "/prompt-datasets" if kind == "completion" else "/agent-datasets"
+        response = await self.post(path, {"name": name})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def add_cases(self, dataset_id: str, examples: list[dict[str, Any]]) -> dict[str, Any]:
+        response = await self.post(f"/datasets/id/{dataset_id}/test-cases", {"examples": examples})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def dataset_with_cases(
+        self, name: str, examples: list[dict[str, Any]], kind: str = "completion"
+    ) -> dict[str, Any]:
+        dataset = await self.create_dataset(name, kind)
+        await self.add_cases(dataset["id"], examples)
+        return dataset
+
+    async def create_run(self, dataset_name: str, **body: Any) -> httpx.Response:
+        return await self.post("/test-runs", {"dataset_name": dataset_name, **body})
+
+
+def message(role: str, text: str) -> dict[str, Any]:
+    return {"role": role, "content": [{"type": "text", "text": text}]}
+
+
+def completion_example(i: int) -> dict[str, Any]:
+    """A completion case as the Freeplay SDK sends it, every key present."""
+    return {
+        "inputs": {"question": f"question {i}", "n": i},
+        "output": f"answer {i}",
+        "output_message": message("assistant", f"answer {i}"),
+        "history": [message("user", f"earlier {i}"), message("assistant", f"reply {i}")],
+        "metadata": {"index": i, "tag": "even" if i % 2 == 0 else "odd"},
+        "media_inputs": None,
+    }
+
+
+def trace_example(i: int) -> dict[str, Any]:
+    return {
+        "input": {"task": f"task {i}", "steps": [i, i + 1]},
+        "output": {"result": f"done {i}"},
+        "custom_metadata": {"index": i},
+    }
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status and our stable error code."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["title"]
+    assert body["detail"]
+    return body
