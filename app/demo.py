@@ -6,6 +6,7 @@ creates nothing new.
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -22,258 +23,9 @@ COMPLETION_DATASET = "support-replies"
 TRACE_DATASET = "agent-tasks"
 
 
-def _message(role: str, text: str) -> dict[str, Any]:
-    return {"role": role, "content": [{"type": "text", "text": text}]}
-
-
-# (customer, product, question, expected reply, category, priority, earlier turn or None)
-_SUPPORT = [
-    (
-        "Ada",
-        "Nimbus router",
-        "My router keeps dropping Wi-Fi every evening.",
-        "Sorry about the drops, Ada. Please update the Nimbus firmware to 4.2 and move the router "
-        "off channel 11; evening congestion on that channel is the usual cause.",
-        "connectivity",
-        "high",
-        None,
-    ),
-    (
-        "Ben",
-        "Nimbus router",
-        "How do I change my Wi-Fi password?",
-        "Open the Nimbus app, go to Network > Wi-Fi, tap the password field and save. Devices will "
-        "need the new password to reconnect.",
-        "how-to",
-        "low",
-        None,
-    ),
-    (
-        "Chloe",
-        "Orbit smart plug",
-        "The plug shows offline in the app.",
-        "Hold the plug's button for 5 seconds until it blinks blue, then add it again in the app. "
-        "Make sure your phone is on the 2.4 GHz network while pairing.",
-        "connectivity",
-        "medium",
-        ("I already restarted my phone.", "Thanks for trying that. Let's reset the plug itself."),
-    ),
-    (
-        "Dev",
-        "Orbit smart plug",
-        "Can I schedule the plug to turn off at night?",
-        "Yes: in the app open the plug, tap Schedules, add an 'Off' event at the time you want and "
-        "choose the days it repeats.",
-        "how-to",
-        "low",
-        None,
-    ),
-    (
-        "Elena",
-        "Billing",
-        "I was charged twice this month.",
-        "I'm sorry, Elena. I can see two charges on the 3rd; the second is a duplicate and I've "
-        "refunded it. It will reach your card in 3 to 5 business days.",
-        "billing",
-        "high",
-        None,
-    ),
-    (
-        "Farid",
-        "Billing",
-        "How do I download my invoices?",
-        "Go to Account > Billing > Invoices and click the download icon next to each month. You "
-        "can also export all of them as one ZIP.",
-        "billing",
-        "low",
-        None,
-    ),
-    (
-        "Grace",
-        "Nimbus router",
-        "What is the maximum speed of the router?",
-        "The Nimbus router supports Wi-Fi 6 with up to 2.4 Gbps on 5 GHz and 574 Mbps on 2.4 GHz; "
-        "your real speed also depends on your internet plan.",
-        "product-info",
-        "low",
-        None,
-    ),
-    (
-        "Hiro",
-        "Pulse camera",
-        "The camera video is very blurry at night.",
-        "Night mode needs the infrared LEDs: check that Settings > Night vision is on Auto and wipe "
-        "the lens; glass in front of the camera also reflects the infrared light.",
-        "quality",
-        "medium",
-        None,
-    ),
-    (
-        "Ines",
-        "Pulse camera",
-        "How long are recordings kept?",
-        "On the free plan clips are kept for 24 hours; with Pulse Plus they are kept for 30 days.",
-        "product-info",
-        "low",
-        None,
-    ),
-    (
-        "Jonas",
-        "Account",
-        "I can't log in, it says my password is wrong.",
-        "Use 'Forgot password' on the login page to get a reset link by email. If it does not "
-        "arrive in 10 minutes, check your spam folder.",
-        "account",
-        "high",
-        ("I reset it yesterday already.", "Understood. The reset link expires after an hour."),
-    ),
-    (
-        "Kim",
-        "Account",
-        "How do I delete my account?",
-        "You can delete it under Account > Privacy > Delete account. This removes your devices and "
-        "recordings permanently after a 14-day grace period.",
-        "account",
-        "medium",
-        None,
-    ),
-    (
-        "Luca",
-        "Orbit smart plug",
-        "Does the plug work with voice assistants?",
-        "Yes, Orbit works with Alexa and Google Assistant. Link your account in the assistant's app "
-        "under Smart Home skills.",
-        "product-info",
-        "low",
-        None,
-    ),
-    (
-        "Maya",
-        "Billing",
-        "Can I switch from monthly to yearly billing?",
-        "Yes. Go to Account > Billing > Plan and choose Yearly; we credit the unused part of this "
-        "month to the new plan.",
-        "billing",
-        "low",
-        None,
-    ),
-    (
-        "Noah",
-        "Nimbus router",
-        "The router's light is blinking red.",
-        "A red blinking light means no internet signal from your provider. Check the cable into the "
-        "WAN port and restart your modem, then the router.",
-        "connectivity",
-        "high",
-        None,
-    ),
-    (
-        "Olga",
-        "Pulse camera",
-        "Motion alerts come too often.",
-        "Lower the motion sensitivity under Settings > Motion and draw an activity zone that leaves "
-        "out the street or trees.",
-        "how-to",
-        "medium",
-        None,
-    ),
-    (
-        "Pavel",
-        "Shipping",
-        "Where is my order?",
-        "Your order shipped yesterday; the tracking link in your confirmation email shows it "
-        "arriving on Thursday.",
-        "shipping",
-        "medium",
-        None,
-    ),
-    (
-        "Quinn",
-        "Shipping",
-        "Can I change the delivery address?",
-        "If the order has not shipped yet, edit it under Orders > Change address. After shipping, "
-        "the carrier's tracking page lets you redirect it.",
-        "shipping",
-        "medium",
-        None,
-    ),
-    (
-        "Rosa",
-        "Returns",
-        "How do I return a camera I don't need?",
-        "You can return it within 30 days: open Orders, choose Return item and print the free "
-        "label. The refund is issued once it reaches us.",
-        "returns",
-        "low",
-        None,
-    ),
-    (
-        "Sami",
-        "Returns",
-        "My plug arrived broken.",
-        "I'm sorry it arrived damaged, Sami. I've sent a free replacement today; you don't need to "
-        "send the broken one back.",
-        "returns",
-        "high",
-        ("The box was crushed too.", "Thanks for telling us; I've reported it to the carrier."),
-    ),
-    (
-        "Tara",
-        "Nimbus router",
-        "Can I set up a guest network?",
-        "Yes: in the app go to Network > Guest Wi-Fi, turn it on and choose a name and password. "
-        "Guests cannot see your other devices.",
-        "how-to",
-        "low",
-        None,
-    ),
-]
-
-_AGENT_TASKS: list[dict[str, Any]] = [
-    {
-        "input": {"task": "Find the order status for order #10442 and email the customer."},
-        "output": {"tool_calls": ["lookup_order", "send_email"], "status": "shipped"},
-        "custom_metadata": {"difficulty": "easy", "tools": 2},
-    },
-    {
-        "input": {"task": "Refund the duplicate charge on account 88-120 and confirm in chat."},
-        "output": {"tool_calls": ["list_charges", "refund_charge"], "refunded": 29.0},
-        "custom_metadata": {"difficulty": "medium", "tools": 2},
-    },
-    {
-        "input": {"task": "Summarise this week's outage tickets by product."},
-        "output": {"summary": {"Nimbus router": 14, "Pulse camera": 3, "Orbit smart plug": 1}},
-        "custom_metadata": {"difficulty": "medium", "tools": 1},
-    },
-    {
-        "input": {"task": "Schedule a technician visit for Tuesday morning at 12 Elm St."},
-        "output": {"tool_calls": ["find_slot", "book_visit"], "slot": "Tuesday 09:00"},
-        "custom_metadata": {"difficulty": "easy", "tools": 2},
-    },
-    {
-        "input": {"task": "A customer asks to delete all their data. Handle it per policy."},
-        "output": {"tool_calls": ["verify_identity", "request_deletion"], "grace_days": 14},
-        "custom_metadata": {"difficulty": "hard", "tools": 2},
-    },
-]
-
-
-def completion_examples() -> list[dict[str, Any]]:
-    examples = []
-    for customer, product, question, reply, category, priority, earlier in _SUPPORT:
-        history = None
-        if earlier is not None:
-            history = [_message("user", earlier[0]), _message("assistant", earlier[1])]
-        examples.append(
-            {
-                "inputs": {"customer_name": customer, "product": product, "question": question},
-                "output": reply,
-                "output_message": _message("assistant", reply),
-                "history": history,
-                "metadata": {"category": category, "priority": priority},
-            }
-        )
-    return examples
+def demo_cases() -> dict[str, list[dict[str, Any]]]:
+    """The demo datasets' test cases, by dataset name."""
+    return orjson.loads((Path(__file__).parent / "demo_cases.json").read_bytes())
 
 
 @dataclass(frozen=True)
@@ -308,6 +60,7 @@ async def ensure_demo(db: Database, settings: Settings) -> Demo:
 
 
 async def _ensure_demo_data(db: Database, project_id: str) -> None:
+    cases = demo_cases()
     existing = {
         d.name for d in (await datasets.list_datasets(db, OPERATOR, project_id, limit=1000)).items
     }
@@ -316,13 +69,13 @@ async def _ensure_demo_data(db: Database, project_id: str) -> None:
             COMPLETION_DATASET,
             TestCaseType.COMPLETION,
             "Customer support questions with the replies we expect.",
-            completion_examples(),
+            cases[COMPLETION_DATASET],
         ),
         (
             TRACE_DATASET,
             TestCaseType.TRACE,
             "Multi-step tasks for the support agent.",
-            _AGENT_TASKS,
+            cases[TRACE_DATASET],
         ),
     ):
         if name in existing:
