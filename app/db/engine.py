@@ -54,8 +54,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(settings)
-    return create_async_engine(
-        url,
+    return _postgres_engine(settings)
+
+
+def _postgres_engine(settings: Settings) -> AsyncEngine:
+    engine = create_async_engine(
+        settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
@@ -63,6 +67,22 @@ def create_engine(settings: Settings) -> AsyncEngine:
             "server_settings": {"statement_timeout": str(settings.db_statement_timeout_ms)},
         },
     )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # JSONB travels as text both ways (see JSONText), replacing the dialect's codec that
+        # would parse every document into Python objects.
+        dbapi_connection.run_async(
+            lambda conn: conn.set_type_codec(
+                "jsonb", encoder=_same, decoder=_same, schema="pg_catalog", format="text"
+            )
+        )
+
+    return engine
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def _sqlite_engine(settings: Settings) -> AsyncEngine:
