@@ -19,7 +19,12 @@ from app.db.engine import Database
 from app.domain import keys, projects
 from app.main import create_app
 from app.settings import Settings
-from tests.support import Api, reset_postgres
+from tests.support import (
+    Api,
+    create_postgres_database,
+    drop_postgres_database,
+    reset_postgres,
+)
 
 POSTGRES_URL = os.environ.get("TESTRUNS_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
@@ -51,6 +56,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         url = request.getfixturevalue("postgres_migrated")
         reset_postgres(url)
         yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all, for migration tests."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    assert POSTGRES_URL
+    name = f"testruns_empty_{os.getpid()}"
+    yield create_postgres_database(POSTGRES_URL, name)
+    drop_postgres_database(POSTGRES_URL, name)
 
 
 @pytest.fixture

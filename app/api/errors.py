@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from app.domain.errors import DomainError, FieldError
+from app.domain.errors import DomainError, FieldError, Unavailable
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -40,7 +40,11 @@ def graphql_error(status: int, code: str, message: str) -> Response:
 
 async def on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = None
+    if exc.status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, Unavailable):
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
     if request.url.path.startswith("/graphql"):
         response = graphql_error(exc.status, exc.code, exc.message)
         if headers:

@@ -1,18 +1,39 @@
 """The engine and the two ways to open a transaction: ``read()`` and ``write()``."""
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from app.domain.errors import Unavailable
 from app.settings import Settings
 
 _WRITE = "testruns_write"
+# What a database that is down, restarting, locked or too slow raises: the request may
+# succeed if retried, so it is answered with 503 rather than as a failure of ours.
+_UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError, OSError)
+
+
+def _is_unavailable(error: BaseException) -> bool:
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, _UNAVAILABLE)
+
+
+@asynccontextmanager
+async def _translate_unavailable() -> AsyncIterator[None]:
+    try:
+        yield
+    except Exception as error:
+        if _is_unavailable(error):
+            raise Unavailable("the database is not answering; try again shortly") from error
+        raise
 
 
 class Database:
@@ -31,20 +52,25 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction: one consistent snapshot for every statement in it."""
-        async with self.engine.connect() as conn, conn.begin():
+        async with _translate_unavailable(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction, committed when the block exits without an exception."""
         if self._write_lock is None:
-            async with self.engine.connect() as conn, conn.begin():
+            async with _translate_unavailable(), self.engine.connect() as conn, conn.begin():
                 yield conn
             return
-        async with self._write_lock, self.engine.connect() as conn:
+        async with self._write_lock, _translate_unavailable(), self.engine.connect() as conn:
             await conn.execution_options(**{_WRITE: True})
             async with conn.begin():
                 yield conn
+
+    async def ping(self) -> None:
+        """Raises Unavailable unless the database answers a trivial query."""
+        async with self.read() as conn:
+            await conn.exec_driver_sql("SELECT 1")
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -88,7 +114,9 @@ def _same(text: str) -> str:
 def _sqlite_engine(settings: Settings) -> AsyncEngine:
     url = make_url(settings.database_url)
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # Best effort: if the directory cannot be made, connecting fails and is reported.
+        with contextlib.suppress(OSError):
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, pool_size=settings.db_pool_size, max_overflow=0)
     busy_ms = max(settings.db_statement_timeout_ms, 1)
 

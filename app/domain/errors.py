@@ -60,3 +60,10 @@ class PayloadTooLarge(DomainError):
 
 class RateLimited(DomainError):
     code, status, title = "rate_limited", 429, "Too many requests"
+
+
+class Unavailable(DomainError):
+    """The database does not answer (down, restarting, overloaded): worth retrying."""
+
+    code, status, title = "service_unavailable", 503, "Service unavailable"
+    retry_after_seconds: ClassVar[int] = 1
