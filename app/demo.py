@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from app.db.engine import Database
-from app.domain import datasets, evaluations, keys, projects
+from app.domain import datasets, evaluations, keys, projects, test_cases
 from app.domain.datasets import NewDataset, TestCaseType
 from app.domain.errors import NotFound
 from app.domain.keys import OPERATOR
@@ -94,7 +94,7 @@ async def _ensure_demo_data(db: Database, project_id: str) -> None:
                 support_history=kind is TestCaseType.COMPLETION,
             ),
         )
-        await datasets.add_test_cases(db, OPERATOR, project_id, dataset.id, examples)
+        await test_cases.add_test_cases(db, OPERATOR, project_id, dataset.id, examples)
     if not await evaluations.list_evaluations(db, OPERATOR, project_id):
         for new in (
             evaluations.NewEvaluation(

@@ -1,16 +1,14 @@
-"""Datasets and their test cases.
+"""Datasets: named, versioned collections of test cases of one type.
 
-Test cases are immutable revisions; every change to a dataset makes a new version, so a test
-run pins a version and reads the same cases forever without copying them.
+Test cases are immutable revisions (see ``test_cases``); every change makes a new dataset
+version, so a test run pins a version and reads the same cases forever without copying them.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
-from sqlalchemy import Row, Select, and_, func, or_, select, update
+from sqlalchemy import Row, Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,72 +16,17 @@ from app.db.engine import Database
 from app.db.tables import Dataset as DatasetRow
 from app.db.tables import DatasetVersion as DatasetVersionRow
 from app.db.tables import TestCase as TestCaseRow
-from app.domain.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.db.tables import TestRun as TestRunRow
+from app.domain.errors import Conflict, InvalidInput, NotFound
+from app.domain.examples import TestCaseType
 from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads_or_none
 from app.domain.keys import Principal
 from app.domain.pagination import Page, split_page
 from app.domain.projects import visible_project_id
-from app.settings import Settings
+from app.domain.text import check_name, check_text
 
-
-class TestCaseType(StrEnum):
-    COMPLETION = "completion"
-    TRACE = "trace"
-
-
-# ---- what callers send -------------------------------------------------------------------
-
-
-class TextPart(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["text"] = "text"
-    text: str
-
-
-class Message(BaseModel):
-    """A chat message. ``content`` may be given as a plain string; it is stored as parts."""
-
-    role: str = Field(min_length=1)
-    content: list[TextPart]
-
-    @field_validator("content", mode="before")
-    @classmethod
-    def _string_content(cls, value: Any) -> Any:
-        return [{"type": "text", "text": value}] if isinstance(value, str) else value
-
-
-class CompletionExample(BaseModel):
-    """A completion test case as the Freeplay SDK sends it (``inputs`` are its variables)."""
-
-    inputs: dict[str, Any]
-    output: str | None = None
-    output_message: Message | None = None
-    history: list[Message] | None = None
-    metadata: dict[str, Any] | None = None
-    media_inputs: dict[str, Any] | None = None
-
-
-class TraceExample(BaseModel):
-    """An agent/trace test case: an input (any JSON but null) and an optional output."""
-
-    input: Any = Field(...)
-    output: Any = None
-    custom_metadata: dict[str, Any] | None = None
-
-    @field_validator("input")
-    @classmethod
-    def _input_present(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("input is required and may not be null")
-        return value
-
-
-_EXAMPLES = {
-    TestCaseType.COMPLETION: TypeAdapter(list[CompletionExample]),
-    TestCaseType.TRACE: TypeAdapter(list[TraceExample]),
-}
+__all__ = ["Dataset", "DatasetVersion", "StoredTestCase", "TestCaseType"]
 
 
 @dataclass(frozen=True)
@@ -97,7 +40,16 @@ class NewDataset:
     compatible_agent_ids: tuple[str, ...] = ()
 
 
-# ---- what callers get back ---------------------------------------------------------------
+@dataclass(frozen=True)
+class DatasetChanges:
+    """A partial update of a dataset's description; None leaves a field as it is."""
+
+    name: str | None = None
+    description: str | None = None
+    input_names: tuple[str, ...] | None = None
+    media_input_names: tuple[str, ...] | None = None
+    support_history: bool | None = None
+    compatible_agent_ids: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +67,7 @@ class Dataset:
     compatible_agent_ids: list[str]
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -126,12 +79,6 @@ class DatasetVersion:
     edited: int
     deleted: int
     case_count: int
-
-
-@dataclass(frozen=True)
-class AddedCases:
-    version: DatasetVersion
-    case_ids: tuple[str, ...]
 
 
 class StoredTestCase(Protocol):
@@ -152,22 +99,6 @@ class StoredTestCase(Protocol):
 
 # ---- reading -----------------------------------------------------------------------------
 
-_DATASET_COLUMNS = (
-    DatasetRow.id,
-    DatasetRow.project_id,
-    DatasetRow.name,
-    DatasetRow.description,
-    DatasetRow.test_case_type,
-    DatasetRow.version,
-    DatasetVersionRow.case_count,
-    DatasetRow.input_names,
-    DatasetRow.media_input_names,
-    DatasetRow.support_history,
-    DatasetRow.compatible_agent_ids,
-    DatasetRow.created_at,
-    DatasetRow.updated_at,
-)
-
 CASE_COLUMNS = (
     TestCaseRow.id,
     TestCaseRow.position,
@@ -180,18 +111,30 @@ CASE_COLUMNS = (
 )
 
 
-def _select_datasets() -> Select[Any]:
-    return (
-        select(*_DATASET_COLUMNS)
-        .join(
-            DatasetVersionRow,
-            and_(
-                DatasetVersionRow.dataset_id == DatasetRow.id,
-                DatasetVersionRow.number == DatasetRow.version,
-            ),
-        )
-        .where(DatasetRow.deleted_at.is_(None))
+def _select_datasets(*, include_deleted: bool = False) -> Select[Any]:
+    query = select(
+        DatasetRow.id,
+        DatasetRow.project_id,
+        DatasetRow.name,
+        DatasetRow.description,
+        DatasetRow.test_case_type,
+        DatasetRow.version,
+        DatasetVersionRow.case_count,
+        DatasetRow.input_names,
+        DatasetRow.media_input_names,
+        DatasetRow.support_history,
+        DatasetRow.compatible_agent_ids,
+        DatasetRow.created_at,
+        DatasetRow.updated_at,
+        DatasetRow.deleted_at,
+    ).join(
+        DatasetVersionRow,
+        and_(
+            DatasetVersionRow.dataset_id == DatasetRow.id,
+            DatasetVersionRow.number == DatasetRow.version,
+        ),
     )
+    return query if include_deleted else query.where(DatasetRow.deleted_at.is_(None))
 
 
 def _dataset(row: Row[Any]) -> Dataset:
@@ -209,6 +152,7 @@ def _dataset(row: Row[Any]) -> Dataset:
         compatible_agent_ids=loads_or_none(row.compatible_agent_ids) or [],
         created_at=row.created_at,
         updated_at=row.updated_at,
+        deleted_at=row.deleted_at,
     )
 
 
@@ -221,13 +165,20 @@ def visible_at(version: int) -> Any:
 
 
 async def dataset_in_project(
-    conn: AsyncConnection, principal: Principal, project_id: str, dataset_id: str
+    conn: AsyncConnection,
+    principal: Principal,
+    project_id: str,
+    dataset_id: str,
+    kind: TestCaseType | None = None,
 ) -> Dataset:
+    """A live dataset of a project the principal may see (of ``kind``, when given)."""
     pid = await visible_project_id(conn, principal, project_id)
     did = canonical_id(dataset_id)
     row = None
     if did is not None:
         query = _select_datasets().where(DatasetRow.id == did, DatasetRow.project_id == pid)
+        if kind is not None:
+            query = query.where(DatasetRow.test_case_type == kind.value)
         row = (await conn.execute(query)).first()
     if row is None:
         raise NotFound(f"dataset {dataset_id} not found")
@@ -246,10 +197,14 @@ async def dataset_named(
 
 
 async def get_dataset(
-    db: Database, principal: Principal, project_id: str, dataset_id: str
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    dataset_id: str,
+    kind: TestCaseType | None = None,
 ) -> Dataset:
     async with db.read() as conn:
-        return await dataset_in_project(conn, principal, project_id, dataset_id)
+        return await dataset_in_project(conn, principal, project_id, dataset_id, kind)
 
 
 async def get_dataset_by_name(
@@ -259,13 +214,19 @@ async def get_dataset_by_name(
         return await dataset_named(conn, principal, project_id, name)
 
 
-async def find_dataset(db: Database, principal: Principal, dataset_id: str) -> Dataset:
-    """A dataset by id alone, in whichever project the principal may see it."""
+async def find_dataset(
+    db: Database, principal: Principal, dataset_id: str, *, include_deleted: bool = False
+) -> Dataset:
+    """A dataset by id alone, in whichever project the principal may see it.
+
+    ``include_deleted`` finds datasets deleted while test runs still use them.
+    """
     did = canonical_id(dataset_id)
-    async with db.read() as conn:
-        row = None
-        if did is not None:
-            row = (await conn.execute(_select_datasets().where(DatasetRow.id == did))).first()
+    row = None
+    if did is not None:
+        query = _select_datasets(include_deleted=include_deleted).where(DatasetRow.id == did)
+        async with db.read() as conn:
+            row = (await conn.execute(query)).first()
     if row is None or not principal.can_see(row.project_id):
         raise NotFound(f"dataset {dataset_id} not found")
     return _dataset(row)
@@ -277,15 +238,18 @@ async def list_datasets(
     project_id: str,
     *,
     after_name: str | None = None,
+    offset: int = 0,
     limit: int,
 ) -> Page[Dataset]:
-    """The project's datasets ordered by name, ``limit`` of them after ``after_name``."""
+    """The project's live datasets ordered by name: after ``after_name`` (a keyset cursor),
+    or from ``offset`` (numbered pages)."""
     async with db.read() as conn:
         pid = await visible_project_id(conn, principal, project_id)
         query = _select_datasets().where(DatasetRow.project_id == pid)
         if after_name is not None:
             query = query.where(DatasetRow.name > after_name)
-        rows = (await conn.execute(query.order_by(DatasetRow.name).limit(limit + 1))).all()
+        query = query.order_by(DatasetRow.name).offset(offset).limit(limit + 1)
+        rows = (await conn.execute(query)).all()
         total = await conn.scalar(
             select(func.count())
             .select_from(DatasetRow)
@@ -300,6 +264,7 @@ async def read_cases(
     version: int,
     *,
     after_position: int | None = None,
+    offset: int = 0,
     limit: int | None = None,
 ) -> list[Any]:
     """The cases of a dataset version in dataset order, as ``StoredTestCase`` rows."""
@@ -310,61 +275,150 @@ async def read_cases(
     )
     if after_position is not None:
         query = query.where(TestCaseRow.position > after_position)
+    if offset:
+        query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return list((await conn.execute(query)).all())
 
 
 async def list_test_cases(
-    db: Database, principal: Principal, project_id: str, dataset_id: str
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    dataset_id: str,
+    *,
+    version: int | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> tuple[Dataset, list[StoredTestCase]]:
-    """All of the dataset's current cases."""
+    """The dataset's cases at ``version`` (default: the latest), all or one numbered page."""
     async with db.read() as conn:
         dataset = await dataset_in_project(conn, principal, project_id, dataset_id)
-        return dataset, await read_cases(conn, dataset.id, dataset.version)
+        at = check_version(dataset, version)
+        return dataset, await read_cases(conn, dataset.id, at, offset=offset, limit=limit)
 
 
-async def case_page(
+def check_version(dataset: Dataset, version: int | None, field: str = "version") -> int:
+    if version is None:
+        return dataset.version
+    if not 0 <= version <= dataset.version:
+        raise InvalidInput.at(
+            (field,), f"{field} must be between 0 and {dataset.version} (the latest); got {version}"
+        )
+    return version
+
+
+async def version_info(db: Database, dataset_id: str, number: int) -> DatasetVersion:
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                select(DatasetVersionRow).where(
+                    DatasetVersionRow.dataset_id == dataset_id, DatasetVersionRow.number == number
+                )
+            )
+        ).one()
+    return _version(row)
+
+
+async def version_page(
     db: Database,
     dataset_id: str,
     version: int,
-    case_count: int,
+    total: int,
     *,
     after_position: int | None,
     limit: int,
 ) -> Page[StoredTestCase]:
-    """One page of a dataset version's cases. The caller has already checked access."""
+    """One keyset page of a dataset version's cases. The caller has already checked access."""
     async with db.read() as conn:
         rows = await read_cases(
             conn, dataset_id, version, after_position=after_position, limit=limit + 1
         )
-    return split_page(rows, limit, case_count)
+    return split_page(rows, limit, total)
+
+
+async def case_page(
+    db: Database,
+    dataset: Dataset,
+    *,
+    version: int | None = None,
+    after_position: int | None,
+    limit: int,
+) -> Page[StoredTestCase]:
+    at = check_version(dataset, version, "atVersion")
+    total = (
+        dataset.case_count
+        if at == dataset.version
+        else (await version_info(db, dataset.id, at)).case_count
+    )
+    return await version_page(db, dataset.id, at, total, after_position=after_position, limit=limit)
+
+
+def _version(row: Any) -> DatasetVersion:
+    return DatasetVersion(
+        dataset_id=row.dataset_id,
+        number=row.number,
+        created_at=row.created_at,
+        added=row.added,
+        edited=row.edited,
+        deleted=row.deleted,
+        case_count=row.case_count,
+    )
+
+
+async def list_versions(
+    db: Database, dataset: Dataset, *, before: int | None, limit: int
+) -> Page[DatasetVersion]:
+    """The dataset's versions, newest first, ``limit`` of them below ``before``."""
+    query = select(DatasetVersionRow).where(DatasetVersionRow.dataset_id == dataset.id)
+    if before is not None:
+        query = query.where(DatasetVersionRow.number < before)
+    query = query.order_by(DatasetVersionRow.number.desc()).limit(limit + 1)
+    async with db.read() as conn:
+        rows = (await conn.execute(query)).all()
+    return split_page([_version(r) for r in rows], limit, dataset.version + 1)
 
 
 # ---- writing -----------------------------------------------------------------------------
 
 
-def _check_name(name: str) -> None:
-    if not name.strip() or len(name) > 200:
-        raise InvalidInput.at(("name",), "name must be 1 to 200 characters, not all blank")
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"a dataset named {name!r} already exists in this project")
+
+
+async def _check_name_free(
+    conn: AsyncConnection, project_id: str, name: str, except_id: str | None = None
+) -> None:
+    query = select(DatasetRow.id).where(
+        DatasetRow.project_id == project_id,
+        DatasetRow.name == name,
+        DatasetRow.deleted_at.is_(None),
+    )
+    if except_id is not None:
+        query = query.where(DatasetRow.id != except_id)
+    if await conn.scalar(query):
+        raise _name_taken(name)
+
+
+def _check_names(field: str, names: tuple[str, ...] | None) -> None:
+    for index, name in enumerate(names or ()):
+        check_text(name, (field, index))
 
 
 async def create_dataset(
     db: Database, principal: Principal, project_id: str, new: NewDataset
 ) -> Dataset:
-    _check_name(new.name)
+    check_name(new.name)
+    check_text(new.description, ("description",))
+    _check_names("input_names", new.input_names)
+    _check_names("media_input_names", new.media_input_names)
+    _check_names("compatible_agent_ids", new.compatible_agent_ids)
     now = utcnow()
     dataset_id = new_id()
     async with db.write() as conn:
         pid = await visible_project_id(conn, principal, project_id)
-        if await conn.scalar(
-            select(DatasetRow.id).where(
-                DatasetRow.project_id == pid,
-                DatasetRow.name == new.name,
-                DatasetRow.deleted_at.is_(None),
-            )
-        ):
-            raise Conflict(f"a dataset named {new.name!r} already exists in this project")
+        await _check_name_free(conn, pid, new.name)
         try:
             await conn.execute(
                 DatasetRow.__table__.insert().values(
@@ -384,7 +438,7 @@ async def create_dataset(
                 )
             )
         except IntegrityError as exc:  # a concurrent writer on another replica won the name
-            raise Conflict(f"a dataset named {new.name!r} already exists in this project") from exc
+            raise _name_taken(new.name) from exc
         await conn.execute(
             DatasetVersionRow.__table__.insert().values(
                 dataset_id=dataset_id, number=0, created_at=now, case_count=0
@@ -393,135 +447,67 @@ async def create_dataset(
         return await dataset_in_project(conn, principal, pid, dataset_id)
 
 
-def _validation_error(exc: ValidationError, prefix: tuple[str | int, ...]) -> InvalidInput:
-    errors = [FieldError(prefix + tuple(e["loc"]), e["msg"]) for e in exc.errors()]
-    first = errors[0]
-    where = ".".join(str(part) for part in first.loc)
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return InvalidInput(f"{where}: {first.msg}{more}", errors)
-
-
-def _case_values(
-    example: CompletionExample | TraceExample, settings: Settings, index: int
-) -> dict[str, Any]:
-    """The stored columns of one validated example (JSON already serialised)."""
-    if isinstance(example, CompletionExample):
-        values = {
-            "inputs": dumps(example.inputs),
-            "output": None if example.output is None else dumps(example.output),
-            "output_message": None
-            if example.output_message is None
-            else dumps(example.output_message.model_dump()),
-            "history": None
-            if example.history is None
-            else dumps([m.model_dump() for m in example.history]),
-            "metadata": None if example.metadata is None else dumps(example.metadata),
-            "media_inputs": None if example.media_inputs is None else dumps(example.media_inputs),
-        }
-    else:
-        values = {
-            "inputs": dumps(example.input),
-            "output": None if example.output is None else dumps(example.output),
-            "output_message": None,
-            "history": None,
-            "metadata": None if example.custom_metadata is None else dumps(example.custom_metadata),
-            "media_inputs": None,
-        }
-    size = sum(len(v) for v in values.values() if v is not None)
-    if size > settings.max_test_case_bytes:
-        raise InvalidInput.at(
-            ("examples", index),
-            f"test case is {size} bytes of JSON; at most {settings.max_test_case_bytes} allowed",
-        )
-    return values
-
-
-def validate_examples(
-    test_case_type: TestCaseType, examples: list[Any], settings: Settings
-) -> list[dict[str, Any]]:
-    """Check examples against the dataset's type and limits; return their stored columns."""
-    if not examples:
-        raise InvalidInput.at(("examples",), "examples must hold at least one test case")
-    if len(examples) > settings.max_cases_per_request:
-        raise InvalidInput.at(
-            ("examples",),
-            f"{len(examples)} test cases in one request; at most "
-            f"{settings.max_cases_per_request} allowed",
-        )
-    try:
-        parsed = _EXAMPLES[test_case_type].validate_python(examples)
-    except ValidationError as exc:
-        raise _validation_error(exc, ("examples",)) from exc
-    return [_case_values(example, settings, i) for i, example in enumerate(parsed)]
-
-
-async def add_test_cases(
+async def update_dataset(
     db: Database,
     principal: Principal,
     project_id: str,
     dataset_id: str,
-    examples: list[Any],
-) -> AddedCases:
-    """Add cases in one new version: all of them, or none when any is invalid."""
-    dataset = await get_dataset(db, principal, project_id, dataset_id)
-    rows = validate_examples(dataset.test_case_type, examples, db.settings)
+    changes: DatasetChanges,
+    kind: TestCaseType | None = None,
+) -> Dataset:
+    """Rename or re-describe a dataset. Its cases and version do not change."""
+    if changes.name is not None:
+        check_name(changes.name)
+    if changes.description is not None:
+        check_text(changes.description, ("description",))
+    _check_names("input_names", changes.input_names)
+    _check_names("media_input_names", changes.media_input_names)
+    _check_names("compatible_agent_ids", changes.compatible_agent_ids)
+    values: dict[str, Any] = {"updated_at": utcnow()}
+    for field in ("name", "description", "support_history"):
+        if getattr(changes, field) is not None:
+            values[field] = getattr(changes, field)
+    for field in ("input_names", "media_input_names", "compatible_agent_ids"):
+        if getattr(changes, field) is not None:
+            values[field] = dumps(list(getattr(changes, field)))
     async with db.write() as conn:
-        return await insert_cases(conn, dataset.id, rows)
+        dataset = await dataset_in_project(conn, principal, project_id, dataset_id, kind)
+        if changes.name is not None:
+            await _check_name_free(conn, dataset.project_id, changes.name, except_id=dataset.id)
+        try:
+            await conn.execute(update(DatasetRow).where(DatasetRow.id == dataset.id).values(values))
+        except IntegrityError as exc:
+            raise _name_taken(changes.name or "") from exc
+        return await dataset_in_project(conn, principal, dataset.project_id, dataset.id)
 
 
-async def insert_cases(
-    conn: AsyncConnection, dataset_id: str, rows: list[dict[str, Any]]
-) -> AddedCases:
-    """Append validated case rows to a dataset as one new version (inside a write txn)."""
-    now = utcnow()
-    bumped = (
-        await conn.execute(
-            update(DatasetRow)
-            .where(DatasetRow.id == dataset_id, DatasetRow.deleted_at.is_(None))
-            .values(
-                version=DatasetRow.version + 1,
-                next_position=DatasetRow.next_position + len(rows),
-                updated_at=now,
+async def delete_dataset(
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    dataset_id: str,
+    *,
+    force: bool = False,
+    kind: TestCaseType | None = None,
+) -> None:
+    """Delete a dataset. If test runs were made from it, only with ``force``; then it is
+    hidden (its name free again) but kept, so those runs keep reading their cases."""
+    async with db.write() as conn:
+        dataset = await dataset_in_project(conn, principal, project_id, dataset_id, kind)
+        runs = await conn.scalar(
+            select(func.count()).select_from(TestRunRow).where(TestRunRow.dataset_id == dataset.id)
+        )
+        if runs and not force:
+            raise Conflict(
+                f"{runs} test run(s) use dataset {dataset.name!r}; delete with force to hide "
+                "the dataset while those runs keep their cases"
             )
-            .returning(DatasetRow.version, DatasetRow.next_position)
-        )
-    ).first()
-    if bumped is None:
-        raise NotFound(f"dataset {dataset_id} not found")
-    version, end = bumped
-    start = end - len(rows)
-    previous = await conn.scalar(
-        select(DatasetVersionRow.case_count).where(
-            DatasetVersionRow.dataset_id == dataset_id, DatasetVersionRow.number == version - 1
-        )
-    )
-    for offset, row in enumerate(rows):
-        row.update(
-            dataset_id=dataset_id,
-            position=start + offset,
-            valid_from=version,
-            id=new_id(),
-            created_at=now,
-        )
-    await conn.execute(TestCaseRow.__table__.insert(), rows)
-    info = DatasetVersion(
-        dataset_id=dataset_id,
-        number=version,
-        created_at=now,
-        added=len(rows),
-        edited=0,
-        deleted=0,
-        case_count=(previous or 0) + len(rows),
-    )
-    await conn.execute(
-        DatasetVersionRow.__table__.insert().values(
-            dataset_id=dataset_id,
-            number=version,
-            created_at=now,
-            added=info.added,
-            edited=0,
-            deleted=0,
-            case_count=info.case_count,
-        )
-    )
-    return AddedCases(info, tuple(row["id"] for row in rows))
+        if runs:
+            now = utcnow()
+            await conn.execute(
+                update(DatasetRow)
+                .where(DatasetRow.id == dataset.id)
+                .values(deleted_at=now, updated_at=now)
+            )
+        else:
+            await conn.execute(delete(DatasetRow).where(DatasetRow.id == dataset.id))

@@ -20,9 +20,9 @@ from app.db.tables import TestRunEvaluation
 from app.domain.datasets import (
     StoredTestCase,
     TestCaseType,
-    case_page,
     dataset_named,
     read_cases,
+    version_page,
 )
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.evaluations import flavor_id_named, resolve_evaluation_ids
@@ -226,7 +226,7 @@ async def run_cases(db: Database, run: TestRun) -> list[StoredTestCase]:
 async def run_case_page(
     db: Database, run: TestRun, *, after_position: int | None, limit: int
 ) -> Page[StoredTestCase]:
-    return await case_page(
+    return await version_page(
         db,
         run.dataset_id,
         run.dataset_version,

@@ -116,6 +116,90 @@ class AddTestCasesInput:
         ]
 
 
+@strawberry.input(description="Only the fields given change; null clears an optional one.")
+class UpdateDatasetInput:
+    dataset_id: strawberry.ID
+    name: str | None = None
+    description: str | None = None
+    input_names: list[str] | None = None
+    media_input_names: list[str] | None = None
+    support_history: bool | None = None
+    compatible_agent_ids: list[str] | None = None
+
+    def to_domain(self) -> datasets.DatasetChanges:
+        def as_tuple(values: list[str] | None) -> tuple[str, ...] | None:
+            return None if values is None else tuple(values)
+
+        return datasets.DatasetChanges(
+            name=self.name,
+            description=self.description,
+            input_names=as_tuple(self.input_names),
+            media_input_names=as_tuple(self.media_input_names),
+            support_history=self.support_history,
+            compatible_agent_ids=as_tuple(self.compatible_agent_ids),
+        )
+
+
+@strawberry.input
+class DeleteDatasetInput:
+    dataset_id: strawberry.ID
+    force: bool = strawberry.field(
+        default=False,
+        description="Delete even though test runs use it (they keep their cases).",
+    )
+
+
+def _given(**fields: Any) -> dict[str, Any]:
+    """The fields a client sent (null included), leaving out those it did not mention."""
+    return {key: value for key, value in fields.items() if value is not strawberry.UNSET}
+
+
+@strawberry.input(description="The keys of a completion case to change; others stay.")
+class CompletionTestCasePatch:
+    values: JSON | None = strawberry.UNSET
+    output: str | None = strawberry.UNSET
+    output_message: MessageInput | None = strawberry.UNSET
+    history: list[MessageInput] | None = strawberry.UNSET
+    metadata: JSON | None = strawberry.UNSET
+    media_inputs: JSON | None = strawberry.UNSET
+
+    def changes(self) -> dict[str, Any]:
+        message = self.output_message
+        history = self.history
+        return _given(
+            inputs=self.values,
+            output=self.output,
+            output_message=message.to_dict() if isinstance(message, MessageInput) else message,
+            history=[m.to_dict() for m in history] if isinstance(history, list) else history,
+            metadata=self.metadata,
+            media_inputs=self.media_inputs,
+        )
+
+
+@strawberry.input(description="The keys of a trace case to change; others stay.")
+class TraceTestCasePatch:
+    input: JSON | None = strawberry.UNSET
+    output: JSON | None = strawberry.UNSET
+    custom_metadata: JSON | None = strawberry.UNSET
+
+    def changes(self) -> dict[str, Any]:
+        return _given(input=self.input, output=self.output, custom_metadata=self.custom_metadata)
+
+
+@strawberry.input(description="completion for a completion case, trace for a trace case.")
+class UpdateTestCaseInput:
+    dataset_id: strawberry.ID
+    test_case_id: strawberry.ID
+    completion: CompletionTestCasePatch | None = None
+    trace: TraceTestCasePatch | None = None
+
+
+@strawberry.input
+class DeleteTestCasesInput:
+    dataset_id: strawberry.ID
+    test_case_ids: list[strawberry.ID]
+
+
 @strawberry.input
 class CreateEvaluationInput:
     project_id: strawberry.ID

@@ -9,11 +9,16 @@ from app.api.graphql.inputs import (
     CreateEvaluationInput,
     CreateFlavorInput,
     CreateTestRunInput,
+    DeleteDatasetInput,
+    DeleteTestCasesInput,
+    UpdateDatasetInput,
+    UpdateTestCaseInput,
 )
 from app.api.graphql.types.dataset import Dataset
 from app.api.graphql.types.evaluation import Evaluation, Flavor
+from app.api.graphql.types.test_case import TestCase, case_node
 from app.api.graphql.types.test_run import TestRun
-from app.domain import datasets, evaluations, test_runs
+from app.domain import datasets, evaluations, test_cases, test_runs
 from app.domain.errors import InvalidInput
 
 
@@ -32,6 +37,29 @@ class AddTestCasesPayload:
     dataset: Dataset
     version: int = strawberry.field(description="The dataset version the cases were added in.")
     test_case_ids: list[strawberry.ID]
+
+
+@strawberry.type
+class UpdateDatasetPayload:
+    dataset: Dataset
+
+
+@strawberry.type
+class DeleteDatasetPayload:
+    deleted_dataset_id: strawberry.ID
+
+
+@strawberry.type
+class UpdateTestCasePayload:
+    dataset: Dataset
+    version: int = strawberry.field(description="The dataset version the change made.")
+    test_case: TestCase
+
+
+@strawberry.type
+class DeleteTestCasesPayload:
+    dataset: Dataset
+    version: int = strawberry.field(description="The dataset version the change made.")
 
 
 @strawberry.type
@@ -72,7 +100,7 @@ class Mutation:
         if wrong:
             kind = dataset.test_case_type.value
             raise InvalidInput(f"{dataset.name!r} is a {kind} dataset; send {kind}Cases only")
-        added = await datasets.add_test_cases(
+        added = await test_cases.add_test_cases(
             ctx.db, ctx.principal, dataset.project_id, dataset.id, input.examples()
         )
         dataset = await datasets.find_dataset(ctx.db, ctx.principal, dataset.id)
@@ -81,6 +109,59 @@ class Mutation:
             version=added.version.number,
             test_case_ids=[strawberry.ID(i) for i in added.case_ids],
         )
+
+    @strawberry.mutation(description="Rename or re-describe a dataset (no new version).")
+    async def update_dataset(self, info: Info, input: UpdateDatasetInput) -> UpdateDatasetPayload:
+        ctx = info.context
+        found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
+        dataset = await datasets.update_dataset(
+            ctx.db, ctx.principal, found.project_id, found.id, input.to_domain()
+        )
+        return UpdateDatasetPayload(dataset=Dataset.of(dataset))
+
+    @strawberry.mutation(
+        description="Delete a dataset; CONFLICT if test runs use it, unless force is true."
+    )
+    async def delete_dataset(self, info: Info, input: DeleteDatasetInput) -> DeleteDatasetPayload:
+        ctx = info.context
+        found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
+        await datasets.delete_dataset(
+            ctx.db, ctx.principal, found.project_id, found.id, force=input.force
+        )
+        return DeleteDatasetPayload(deleted_dataset_id=strawberry.ID(found.id))
+
+    @strawberry.mutation(description="Change one test case, as a new dataset version.")
+    async def update_test_case(
+        self, info: Info, input: UpdateTestCaseInput
+    ) -> UpdateTestCasePayload:
+        ctx = info.context
+        found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
+        kind = found.test_case_type
+        patch = input.completion if kind is datasets.TestCaseType.COMPLETION else input.trace
+        other = input.trace if kind is datasets.TestCaseType.COMPLETION else input.completion
+        if patch is None or other is not None:
+            raise InvalidInput(f"{found.name!r} is a {kind.value} dataset; give {kind.value} only")
+        edited = await test_cases.update_test_case(
+            ctx.db, ctx.principal, found.project_id, found.id, input.test_case_id, patch.changes()
+        )
+        dataset = await datasets.find_dataset(ctx.db, ctx.principal, found.id)
+        return UpdateTestCasePayload(
+            dataset=Dataset.of(dataset),
+            version=edited.version.number,
+            test_case=case_node(edited.case, kind, include_outputs=True),
+        )
+
+    @strawberry.mutation(description="Remove test cases, as one new dataset version.")
+    async def delete_test_cases(
+        self, info: Info, input: DeleteTestCasesInput
+    ) -> DeleteTestCasesPayload:
+        ctx = info.context
+        found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
+        version = await test_cases.delete_test_cases(
+            ctx.db, ctx.principal, found.project_id, found.id, list(input.test_case_ids)
+        )
+        dataset = await datasets.find_dataset(ctx.db, ctx.principal, found.id)
+        return DeleteTestCasesPayload(dataset=Dataset.of(dataset), version=version.number)
 
     @strawberry.mutation
     async def create_evaluation(

@@ -1,27 +1,33 @@
-"""Datasets and their test cases over REST (Freeplay's routes, plus a few of ours)."""
+"""Datasets over REST: Freeplay's routes, plus a listing of ours."""
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from app.api.auth import database, principal
-from app.api.rest import rendering
+from app.api.auth import database, principal, settings
 from app.api.rest.models import (
-    AddTestCasesOut,
-    AddTestCasesRequest,
     AgentDatasetOut,
     CreateAgentDatasetRequest,
     CreatePromptDatasetRequest,
-    DatasetCompletionCase,
+    DatasetList,
     DatasetOut,
-    DatasetTraceCase,
     PromptDatasetOut,
+    UpdateAgentDatasetRequest,
+    UpdatePromptDatasetRequest,
 )
 from app.db.engine import Database
 from app.domain import datasets
-from app.domain.datasets import Dataset, NewDataset, TestCaseType
+from app.domain.datasets import Dataset, DatasetChanges, NewDataset, TestCaseType
 from app.domain.keys import Principal
+from app.domain.pagination import page_limit
+from app.settings import Settings
 
 router = APIRouter(prefix="/api/v2/projects/{project_id}", tags=["datasets"])
+
+Force = Annotated[
+    bool, Query(description="Delete even though test runs use it; they keep their cases.")
+]
 
 
 def dataset_out(dataset: Dataset) -> DatasetOut:
@@ -39,6 +45,10 @@ def dataset_out(dataset: Dataset) -> DatasetOut:
         created_at=dataset.created_at.isoformat(),
         updated_at=dataset.updated_at.isoformat(),
     )
+
+
+def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)
 
 
 @router.post(
@@ -107,6 +117,121 @@ async def create_agent_dataset(
     )
 
 
+@router.get("/prompt-datasets/{dataset_id}", response_model=DatasetOut, summary="A prompt dataset")
+async def get_prompt_dataset(
+    project_id: str,
+    dataset_id: str,
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> DatasetOut:
+    return dataset_out(
+        await datasets.get_dataset(db, caller, project_id, dataset_id, TestCaseType.COMPLETION)
+    )
+
+
+@router.get("/agent-datasets/{dataset_id}", response_model=DatasetOut, summary="An agent dataset")
+async def get_agent_dataset(
+    project_id: str,
+    dataset_id: str,
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> DatasetOut:
+    return dataset_out(
+        await datasets.get_dataset(db, caller, project_id, dataset_id, TestCaseType.TRACE)
+    )
+
+
+@router.patch(
+    "/prompt-datasets/{dataset_id}",
+    response_model=DatasetOut,
+    summary="Rename or re-describe a prompt dataset",
+)
+async def update_prompt_dataset(
+    project_id: str,
+    dataset_id: str,
+    body: UpdatePromptDatasetRequest,
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> DatasetOut:
+    changes = DatasetChanges(
+        name=body.name,
+        description=body.description,
+        input_names=_tuple(body.input_names),
+        media_input_names=_tuple(body.media_input_names),
+        support_history=body.support_history,
+    )
+    return dataset_out(
+        await datasets.update_dataset(
+            db, caller, project_id, dataset_id, changes, TestCaseType.COMPLETION
+        )
+    )
+
+
+@router.patch(
+    "/agent-datasets/{dataset_id}",
+    response_model=DatasetOut,
+    summary="Rename or re-describe an agent dataset",
+)
+async def update_agent_dataset(
+    project_id: str,
+    dataset_id: str,
+    body: UpdateAgentDatasetRequest,
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> DatasetOut:
+    changes = DatasetChanges(
+        name=body.name,
+        description=body.description,
+        compatible_agent_ids=_tuple(body.compatible_agent_ids),
+    )
+    return dataset_out(
+        await datasets.update_dataset(
+            db, caller, project_id, dataset_id, changes, TestCaseType.TRACE
+        )
+    )
+
+
+_DELETE_RESPONSES = {409: {"description": "Test runs use the dataset and force was not given."}}
+
+
+@router.delete(
+    "/prompt-datasets/{dataset_id}",
+    status_code=204,
+    summary="Delete a prompt dataset",
+    responses=_DELETE_RESPONSES,
+)
+async def delete_prompt_dataset(
+    project_id: str,
+    dataset_id: str,
+    force: Force = False,
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> Response:
+    await datasets.delete_dataset(
+        db, caller, project_id, dataset_id, force=force, kind=TestCaseType.COMPLETION
+    )
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/agent-datasets/{dataset_id}",
+    status_code=204,
+    summary="Delete an agent dataset",
+    responses=_DELETE_RESPONSES,
+)
+async def delete_agent_dataset(
+    project_id: str,
+    dataset_id: str,
+    force: Force = False,
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> Response:
+    await datasets.delete_dataset(
+        db, caller, project_id, dataset_id, force=force, kind=TestCaseType.TRACE
+    )
+    return Response(status_code=204)
+
+
 @router.get(
     "/datasets/name/{dataset_name}",
     response_model=DatasetOut,
@@ -121,43 +246,23 @@ async def get_dataset_by_name(
     return dataset_out(await datasets.get_dataset_by_name(db, caller, project_id, dataset_name))
 
 
-@router.post(
-    "/datasets/id/{dataset_id}/test-cases",
-    status_code=201,
-    response_model=AddTestCasesOut,
-    summary="Add test cases (all in one new dataset version)",
-)
-async def add_test_cases(
+@router.get("/datasets", response_model=DatasetList, summary="List the project's datasets")
+async def list_datasets(
     project_id: str,
-    dataset_id: str,
-    body: AddTestCasesRequest,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int | None, Query(ge=1)] = None,
     db: Database = Depends(database),
+    config: Settings = Depends(settings),
     caller: Principal = Depends(principal),
-) -> AddTestCasesOut:
-    added = await datasets.add_test_cases(db, caller, project_id, dataset_id, body.examples)
-    return AddTestCasesOut(
-        message=f"added {len(added.case_ids)} test cases",
-        dataset_version=added.version.number,
-        test_case_ids=list(added.case_ids),
+) -> DatasetList:
+    """Both kinds, ordered by name, a numbered page at a time."""
+    size = page_limit(page_size, config, "page_size")
+    found = await datasets.list_datasets(
+        db, caller, project_id, offset=(page - 1) * size, limit=size
     )
-
-
-@router.get(
-    "/datasets/id/{dataset_id}/test-cases",
-    response_model=list[DatasetCompletionCase] | list[DatasetTraceCase],
-    summary="List a dataset's test cases (a bare JSON array)",
-)
-async def list_test_cases(
-    project_id: str,
-    dataset_id: str,
-    db: Database = Depends(database),
-    caller: Principal = Depends(principal),
-) -> Response:
-    dataset, cases = await datasets.list_test_cases(db, caller, project_id, dataset_id)
-    render = (
-        rendering.dataset_completion_case
-        if dataset.test_case_type is TestCaseType.COMPLETION
-        else rendering.dataset_trace_case
+    return DatasetList(
+        datasets=[dataset_out(d) for d in found.items],
+        page=page,
+        page_size=size,
+        total=found.total,
     )
-    body = rendering.json_array(render(case) for case in cases)
-    return Response(body.encode(), media_type="application/json")

@@ -97,6 +97,24 @@ class AgentDatasetOut(BaseModel):
     compatible_agent_ids: list[str]
 
 
+class UpdatePromptDatasetRequest(Body):
+    """Only the keys given change."""
+
+    name: StrictStr | None = None
+    description: StrictStr | None = None
+    input_names: list[StrictStr] | None = None
+    media_input_names: list[StrictStr] | None = None
+    support_history: StrictBool | None = None
+
+
+class UpdateAgentDatasetRequest(Body):
+    """Only the keys given change."""
+
+    name: StrictStr | None = None
+    description: StrictStr | None = None
+    compatible_agent_ids: list[StrictStr] | None = None
+
+
 class DatasetOut(BaseModel):
     id: str
     name: str
@@ -110,6 +128,13 @@ class DatasetOut(BaseModel):
     compatible_agent_ids: list[str]
     created_at: str
     updated_at: str
+
+
+class DatasetList(BaseModel):
+    datasets: list[DatasetOut]
+    page: int
+    page_size: int
+    total: int
 
 
 class AddTestCasesRequest(Body):
@@ -142,3 +167,8 @@ class DatasetTraceCase(BaseModel):
     input: Any
     output: Any
     custom_metadata: dict[str, Any] | None
+
+
+class TestCaseVersionOut(BaseModel):
+    message: str
+    dataset_version: int

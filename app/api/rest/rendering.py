@@ -1,9 +1,9 @@
 """JSON bodies assembled from stored JSON text: a case's documents are spliced in as they were
 stored, never parsed and re-serialised. Ids are uuids, so they need no escaping."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from app.domain.datasets import StoredTestCase
+from app.domain.datasets import StoredTestCase, TestCaseType
 
 NULL = "null"
 
@@ -44,6 +44,10 @@ def dataset_trace_case(case: StoredTestCase) -> str:
         f'{{"id":"{case.id}","input":{case.inputs},"output":{case.output or NULL},'
         f'"custom_metadata":{case.metadata or NULL}}}'
     )
+
+
+def dataset_case(kind: TestCaseType) -> Callable[[StoredTestCase], str]:
+    return dataset_completion_case if kind is TestCaseType.COMPLETION else dataset_trace_case
 
 
 def json_array(items: Iterable[str]) -> str:

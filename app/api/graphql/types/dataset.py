@@ -25,6 +25,30 @@ def case_connection(
     )
 
 
+VERSION_CURSOR = "version"
+
+
+@strawberry.type(description="One version of a dataset and what changed to make it.")
+class DatasetVersion:
+    number: int
+    created_at: datetime
+    added: int
+    edited: int
+    deleted: int
+    test_case_count: int
+
+    @classmethod
+    def of(cls, version: domain.DatasetVersion) -> "DatasetVersion":
+        return cls(
+            number=version.number,
+            created_at=version.created_at,
+            added=version.added,
+            edited=version.edited,
+            deleted=version.deleted,
+            test_case_count=version.case_count,
+        )
+
+
 @strawberry.type
 class Dataset:
     id: strawberry.ID
@@ -39,6 +63,9 @@ class Dataset:
     compatible_agent_ids: list[str]
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None = strawberry.field(
+        description="Set when the dataset was deleted while test runs still use it."
+    )
     _dataset: strawberry.Private[domain.Dataset]
 
     @classmethod
@@ -56,23 +83,40 @@ class Dataset:
             compatible_agent_ids=dataset.compatible_agent_ids,
             created_at=dataset.created_at,
             updated_at=dataset.updated_at,
+            deleted_at=dataset.deleted_at,
             _dataset=dataset,
         )
 
-    @strawberry.field(description="The latest version's test cases, in dataset order.")
+    @strawberry.field(description="The test cases of the latest version, or of atVersion.")
     async def test_cases(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        at_version: int | None = None,
+        first: int | None = None,
+        after: str | None = None,
     ) -> TestCaseConnection:
-        dataset = self._dataset
         page = await domain.case_page(
             info.context.db,
-            dataset.id,
-            dataset.version,
-            dataset.case_count,
+            self._dataset,
+            version=at_version,
             after_position=decode_int_cursor(after, CASE_CURSOR),
             limit=page_limit(first, info.context.settings),
         )
-        return case_connection(page, dataset.test_case_type, include_outputs=True)
+        return case_connection(page, self._dataset.test_case_type, include_outputs=True)
+
+    @strawberry.field(description="Every version, newest first.")
+    async def versions(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[DatasetVersion]:
+        page = await domain.list_versions(
+            info.context.db,
+            self._dataset,
+            before=decode_int_cursor(after, VERSION_CURSOR),
+            limit=page_limit(first, info.context.settings),
+        )
+        return connection(
+            page, lambda v: encode_cursor(VERSION_CURSOR, str(v.number)), DatasetVersion.of
+        )
 
 
 DatasetConnection = Connection[Dataset]

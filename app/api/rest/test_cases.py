@@ -1,0 +1,121 @@
+"""A dataset's test cases over REST (the Freeplay SDK's routes, and editing of ours)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query
+from starlette.responses import Response
+
+from app.api.auth import database, principal, settings
+from app.api.rest import rendering
+from app.api.rest.models import (
+    AddTestCasesOut,
+    AddTestCasesRequest,
+    DatasetCompletionCase,
+    DatasetTraceCase,
+    TestCaseVersionOut,
+)
+from app.db.engine import Database
+from app.domain import datasets, test_cases
+from app.domain.keys import Principal
+from app.domain.pagination import page_limit
+from app.settings import Settings
+
+router = APIRouter(
+    prefix="/api/v2/projects/{project_id}/datasets/id/{dataset_id}/test-cases",
+    tags=["test cases"],
+)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=AddTestCasesOut,
+    summary="Add test cases (all in one new dataset version)",
+)
+async def add_test_cases(
+    project_id: str,
+    dataset_id: str,
+    body: AddTestCasesRequest,
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> AddTestCasesOut:
+    added = await test_cases.add_test_cases(db, caller, project_id, dataset_id, body.examples)
+    return AddTestCasesOut(
+        message=f"added {len(added.case_ids)} test cases",
+        dataset_version=added.version.number,
+        test_case_ids=list(added.case_ids),
+    )
+
+
+@router.get(
+    "",
+    response_model=list[DatasetCompletionCase] | list[DatasetTraceCase],
+    summary="List a dataset's test cases (a bare JSON array)",
+)
+async def list_test_cases(
+    project_id: str,
+    dataset_id: str,
+    page: Annotated[int | None, Query(ge=1, description="Without it, every case.")] = None,
+    page_size: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=0, description="A past version.")] = None,
+    db: Database = Depends(database),
+    config: Settings = Depends(settings),
+    caller: Principal = Depends(principal),
+) -> Response:
+    """The cases of the latest (or a given) version in dataset order; all of them unless
+    ``page`` is given."""
+    limit = offset = None
+    if page is not None or page_size is not None:
+        limit = page_limit(page_size, config, "page_size")
+        offset = ((page or 1) - 1) * limit
+    dataset, cases = await datasets.list_test_cases(
+        db, caller, project_id, dataset_id, version=version, offset=offset or 0, limit=limit
+    )
+    render = rendering.dataset_case(dataset.test_case_type)
+    body = rendering.json_array(render(case) for case in cases)
+    return Response(body.encode(), media_type="application/json")
+
+
+@router.patch(
+    "/id/{test_case_id}",
+    response_model=DatasetCompletionCase | DatasetTraceCase,
+    summary="Change some keys of a test case (a new dataset version)",
+)
+async def update_test_case(
+    project_id: str,
+    dataset_id: str,
+    test_case_id: str,
+    changes: Annotated[
+        dict[str, Any],
+        Body(
+            description="Example keys of the case's kind (completion: inputs, output, "
+            "output_message, history, metadata, media_inputs; trace: input, output, "
+            "custom_metadata). Only those given change."
+        ),
+    ],
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> Response:
+    edited = await test_cases.update_test_case(
+        db, caller, project_id, dataset_id, test_case_id, changes
+    )
+    body = rendering.dataset_case(edited.dataset.test_case_type)(edited.case)
+    return Response(body.encode(), media_type="application/json")
+
+
+@router.delete(
+    "/id/{test_case_id}",
+    response_model=TestCaseVersionOut,
+    summary="Delete a test case (a new dataset version)",
+)
+async def delete_test_case(
+    project_id: str,
+    dataset_id: str,
+    test_case_id: str,
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> TestCaseVersionOut:
+    version = await test_cases.delete_test_cases(db, caller, project_id, dataset_id, [test_case_id])
+    return TestCaseVersionOut(
+        message=f"deleted test case {test_case_id}", dataset_version=version.number
+    )

@@ -1,0 +1,349 @@
+"""Changing a dataset's test cases. Every change is one new dataset version.
+
+A change locks the dataset row first (a row lock on PostgreSQL; SQLite's write transaction),
+so concurrent writers to one dataset take consecutive version numbers with no gaps, and then
+closes the revisions it replaces and appends new ones; nothing already stored is rewritten.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db.engine import Database
+from app.db.tables import Dataset as DatasetRow
+from app.db.tables import DatasetVersion as DatasetVersionRow
+from app.db.tables import TestCase as TestCaseRow
+from app.domain.datasets import (
+    CASE_COLUMNS,
+    Dataset,
+    DatasetVersion,
+    StoredTestCase,
+    check_version,
+    dataset_in_project,
+    read_cases,
+)
+from app.domain.errors import FieldError, InvalidInput, NotFound
+from app.domain.examples import (
+    MAX_REPORTED_ERRORS,
+    Columns,
+    ExampleError,
+    from_columns,
+    invalid,
+    to_columns,
+    validate_all,
+)
+from app.domain.ids import canonical_id, new_id, utcnow
+from app.domain.keys import Principal
+
+IMPORT_BATCH = 2_000
+
+
+@dataclass(frozen=True)
+class AddedCases:
+    version: DatasetVersion
+    case_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EditedCase:
+    dataset: Dataset
+    version: DatasetVersion
+    case: StoredTestCase
+
+
+class _NewVersion:
+    """The version a change is writing; created with the dataset row locked."""
+
+    def __init__(self, dataset_id: str, previous: int, next_position: int, count: int) -> None:
+        self.dataset_id = dataset_id
+        self.number = previous + 1
+        self.next_position = next_position
+        self.case_count = count
+        self.added = self.edited = self.deleted = 0
+        self.created_at = utcnow()
+
+    @classmethod
+    async def open(cls, conn: AsyncConnection, dataset_id: str) -> "_NewVersion":
+        locked = (
+            await conn.execute(
+                update(DatasetRow)
+                .where(DatasetRow.id == dataset_id, DatasetRow.deleted_at.is_(None))
+                .values(updated_at=utcnow())
+                .returning(DatasetRow.version, DatasetRow.next_position)
+            )
+        ).first()
+        if locked is None:
+            raise NotFound(f"dataset {dataset_id} not found")
+        count = await conn.scalar(
+            select(DatasetVersionRow.case_count).where(
+                DatasetVersionRow.dataset_id == dataset_id,
+                DatasetVersionRow.number == locked.version,
+            )
+        )
+        return cls(dataset_id, locked.version, locked.next_position, count or 0)
+
+    def new_rows(self, columns: list[Columns]) -> list[dict[str, Any]]:
+        """Rows for brand-new cases, appended after every existing position."""
+        rows = []
+        for values in columns:
+            rows.append(
+                {
+                    **values,
+                    "dataset_id": self.dataset_id,
+                    "position": self.next_position,
+                    "valid_from": self.number,
+                    "id": new_id(),
+                    "created_at": self.created_at,
+                }
+            )
+            self.next_position += 1
+        self.added += len(rows)
+        self.case_count += len(rows)
+        return rows
+
+    async def close(self, conn: AsyncConnection) -> DatasetVersion:
+        await conn.execute(
+            update(DatasetRow)
+            .where(DatasetRow.id == self.dataset_id)
+            .values(version=self.number, next_position=self.next_position)
+        )
+        info = DatasetVersion(
+            dataset_id=self.dataset_id,
+            number=self.number,
+            created_at=self.created_at,
+            added=self.added,
+            edited=self.edited,
+            deleted=self.deleted,
+            case_count=self.case_count,
+        )
+        await conn.execute(
+            DatasetVersionRow.__table__.insert().values(
+                dataset_id=self.dataset_id,
+                number=self.number,
+                created_at=self.created_at,
+                added=self.added,
+                edited=self.edited,
+                deleted=self.deleted,
+                case_count=self.case_count,
+            )
+        )
+        return info
+
+
+async def add_test_cases(
+    db: Database, principal: Principal, project_id: str, dataset_id: str, examples: list[Any]
+) -> AddedCases:
+    """Add cases in one new version: all of them, or none when any is invalid."""
+    settings = db.settings
+    if not examples:
+        raise InvalidInput.at(("examples",), "examples must hold at least one test case")
+    if len(examples) > settings.max_cases_per_request:
+        raise InvalidInput.at(
+            ("examples",),
+            f"{len(examples)} test cases in one request; at most "
+            f"{settings.max_cases_per_request} allowed",
+        )
+    async with db.read() as conn:
+        dataset = await dataset_in_project(conn, principal, project_id, dataset_id)
+    columns = validate_all(dataset.test_case_type, examples, settings.max_test_case_bytes)
+    async with db.write() as conn:
+        version = await _NewVersion.open(conn, dataset.id)
+        rows = version.new_rows(columns)
+        await conn.execute(TestCaseRow.__table__.insert(), rows)
+        return AddedCases(await version.close(conn), tuple(row["id"] for row in rows))
+
+
+async def _current_revisions(
+    conn: AsyncConnection, dataset_id: str, case_ids: list[str]
+) -> dict[str, Any]:
+    canonical = {cid for cid in map(canonical_id, case_ids) if cid}
+    rows = await conn.execute(
+        select(*CASE_COLUMNS, TestCaseRow.valid_from).where(
+            TestCaseRow.dataset_id == dataset_id,
+            TestCaseRow.id.in_(canonical),
+            TestCaseRow.valid_to.is_(None),
+        )
+    )
+    found = {row.id: row for row in rows}
+    missing = [c for c in case_ids if canonical_id(c) not in found]
+    if missing:
+        raise NotFound(f"test case {missing[0]} not found in this dataset")
+    return found
+
+
+async def _close_revision(conn: AsyncConnection, dataset_id: str, row: Any, version: int) -> None:
+    """The revision ``row`` stops being visible from ``version`` on."""
+    await conn.execute(
+        update(TestCaseRow)
+        .where(
+            TestCaseRow.dataset_id == dataset_id,
+            TestCaseRow.position == row.position,
+            TestCaseRow.valid_from == row.valid_from,
+        )
+        .values(valid_to=version)
+    )
+
+
+async def update_test_case(
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    dataset_id: str,
+    case_id: str,
+    changes: dict[str, Any],
+) -> EditedCase:
+    """Change some keys of one case (the example keys of its kind), as a new version."""
+    if not changes:
+        raise InvalidInput("nothing to change: give at least one test case key")
+    async with db.write() as conn:
+        dataset = await dataset_in_project(conn, principal, project_id, dataset_id)
+        version = await _NewVersion.open(conn, dataset.id)
+        current = (await _current_revisions(conn, dataset.id, [case_id]))[canonical_id(case_id)]
+        example = {**from_columns(dataset.test_case_type, current), **changes}
+        try:
+            columns = to_columns(dataset.test_case_type, example, db.settings.max_test_case_bytes)
+        except ExampleError as error:
+            raise invalid([FieldError(error.loc, error.msg)]) from error
+        await _close_revision(conn, dataset.id, current, version.number)
+        await conn.execute(
+            TestCaseRow.__table__.insert().values(
+                **columns,
+                dataset_id=dataset.id,
+                position=current.position,
+                valid_from=version.number,
+                id=current.id,
+                created_at=version.created_at,
+            )
+        )
+        version.edited = 1
+        info = await version.close(conn)
+        [case] = await read_cases(
+            conn, dataset.id, version.number, after_position=current.position - 1, limit=1
+        )
+        return EditedCase(dataset, info, case)
+
+
+async def delete_test_cases(
+    db: Database, principal: Principal, project_id: str, dataset_id: str, case_ids: list[str]
+) -> DatasetVersion:
+    """Remove cases from the dataset as one new version (runs made earlier keep them)."""
+    if not case_ids:
+        raise InvalidInput.at(("test_case_ids",), "name at least one test case to delete")
+    async with db.write() as conn:
+        dataset = await dataset_in_project(conn, principal, project_id, dataset_id)
+        version = await _NewVersion.open(conn, dataset.id)
+        current = await _current_revisions(conn, dataset.id, case_ids)
+        for row in current.values():
+            await _close_revision(conn, dataset.id, row, version.number)
+        version.deleted = len(current)
+        version.case_count -= len(current)
+        return await version.close(conn)
+
+
+# ---- bulk import and export --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    version: DatasetVersion
+    rows: int
+
+
+async def import_cases(
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    dataset_id: str,
+    rows: Iterable[tuple[int, Any]],
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Stream ``(line number, example)`` pairs into one new version: every row, or none.
+
+    Rows are validated and inserted batch by batch inside a single transaction, so memory
+    stays flat however long the file is, and a failed or interrupted import leaves the
+    dataset as it was. An example may be an ``ExampleError`` the reader met (bad syntax).
+    Validation stops inserting at the first bad row but goes on to report further ones.
+    """
+    async with db.write() as conn:
+        dataset = await dataset_in_project(conn, principal, project_id, dataset_id)
+        version = await _NewVersion.open(conn, dataset.id)
+        inserting: asyncio.Task[Any] | None = None
+        errors: list[FieldError] = []
+        done = 0
+        for batch in _batches(rows, IMPORT_BATCH):
+            columns = _validate_batch(dataset, batch, errors, db.settings.max_test_case_bytes)
+            if inserting is not None:
+                await inserting
+                inserting = None
+            if errors:
+                if len(errors) >= MAX_REPORTED_ERRORS:
+                    break
+                continue
+            # The insert runs in the driver while the next batch is parsed and checked.
+            inserting = asyncio.ensure_future(
+                conn.execute(TestCaseRow.__table__.insert(), version.new_rows(columns))
+            )
+            await asyncio.sleep(0)
+            done += len(batch)
+            if on_progress is not None:
+                on_progress(done)
+        if inserting is not None:
+            await inserting
+        if errors:
+            raise invalid(errors)
+        if done == 0:
+            raise InvalidInput("the file holds no test cases")
+        return ImportResult(await version.close(conn), done)
+
+
+def _batches(rows: Iterable[tuple[int, Any]], size: int) -> Iterable[list[tuple[int, Any]]]:
+    batch: list[tuple[int, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _validate_batch(
+    dataset: Dataset, batch: list[tuple[int, Any]], errors: list[FieldError], max_bytes: int
+) -> list[Columns]:
+    columns = []
+    for line, example in batch:
+        try:
+            if isinstance(example, ExampleError):
+                raise example
+            columns.append(to_columns(dataset.test_case_type, example, max_bytes))
+        except ExampleError as error:
+            if len(errors) < MAX_REPORTED_ERRORS:
+                errors.append(FieldError(("line", line, *error.loc), error.msg))
+    return columns
+
+
+async def export_examples(
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    dataset_id: str,
+    version: int | None = None,
+    page: int = 1_000,
+) -> AsyncIterator[dict[str, Any]]:
+    """The examples of a dataset version, in order, in the form ``import_cases`` reads."""
+    async with db.read() as conn:
+        dataset = await dataset_in_project(conn, principal, project_id, dataset_id)
+    at = check_version(dataset, version)
+    after: int | None = None
+    while True:
+        async with db.read() as conn:
+            rows = await read_cases(conn, dataset.id, at, after_position=after, limit=page)
+        for row in rows:
+            yield from_columns(dataset.test_case_type, row)
+        if len(rows) < page:
+            return
+        after = rows[-1].position
