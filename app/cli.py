@@ -10,6 +10,7 @@ import typer
 
 from app.db import migrate
 from app.db.engine import Database
+from app.domain.examples import TestCaseType
 from app.settings import Settings
 
 T = TypeVar("T")
@@ -92,6 +93,41 @@ def demo(
 
     result = _run(demo_data.ensure_demo)
     typer.echo(demo_data.instructions(result, f"http://{host}:{port}"))
+
+
+@cli.command("import")
+def import_file(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help=".jsonl, .json or .csv")
+    ],
+    project: Annotated[str, typer.Option("--project", help="The project's id.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="The dataset's name.")],
+    create: Annotated[
+        bool, typer.Option("--create", help="Create the dataset if missing.")
+    ] = False,
+    kind: Annotated[
+        TestCaseType | None, typer.Option("--type", help="The type of a dataset to create.")
+    ] = None,
+) -> None:
+    """Import a file's test cases into a dataset as one new version: every row, or none."""
+    from app import importer
+
+    raise typer.Exit(
+        _run(lambda db, _: importer.run_import(db, file, project, dataset, create, kind))
+    )
+
+
+@cli.command("export")
+def export_file(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="Where to write (.jsonl).")],
+    project: Annotated[str, typer.Option("--project", help="The project's id.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="The dataset's name.")],
+    version: Annotated[int | None, typer.Option(help="A past version (default: latest).")] = None,
+) -> None:
+    """Export a dataset version as JSONL, in the form `testruns import` reads."""
+    from app import importer
+
+    raise typer.Exit(_run(lambda db, _: importer.run_export(db, file, project, dataset, version)))
 
 
 @cli.command()

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from app.domain.errors import FieldError, InvalidInput
+from app.domain.ids import new_ids
 
 Loc = tuple[str | int, ...]
 Columns = dict[str, str | None]
@@ -56,8 +57,28 @@ def _object(value: Any, loc: Loc) -> dict[str, Any]:
     return value
 
 
+def _is_canonical_message(value: Any) -> bool:
+    """Already ``{"role": str, "content": [{"type": "text", "text": str}, ...]}``."""
+    if type(value) is not dict or len(value) != 2:
+        return False
+    role, content = value.get("role"), value.get("content")
+    if type(role) is not str or not role or type(content) is not list:
+        return False
+    for part in content:
+        if (
+            type(part) is not dict
+            or len(part) != 2
+            or part.get("type") != "text"
+            or type(part.get("text")) is not str
+        ):
+            return False
+    return True
+
+
 def _message(value: Any, loc: Loc) -> dict[str, Any]:
     """A chat message, with string content turned into one text part."""
+    if _is_canonical_message(value):
+        return value  # the common case, checked without rebuilding it
     message = _object(value, loc)
     extra = message.keys() - {"role", "content"}
     if extra:
@@ -200,6 +221,71 @@ def validate_all(
 
 
 MAX_REPORTED_ERRORS = 20
+
+
+def case_rows(
+    columns: list[Columns],
+    dataset_id: str,
+    version: int,
+    first_position: int,
+    created_at: Any,
+) -> list[tuple[Any, ...]]:
+    """Rows (in ``app.db.bulk.CASE_ROW`` order) for brand-new cases that take consecutive
+    positions from ``first_position``."""
+    ids = new_ids(len(columns))
+    return [
+        (
+            dataset_id,
+            first_position + offset,
+            version,
+            ids[offset],
+            values["inputs"],
+            values["output"],
+            values["output_message"],
+            values["history"],
+            values["metadata"],
+            values["media_inputs"],
+            created_at,
+        )
+        for offset, values in enumerate(columns)
+    ]
+
+
+def prepare_chunk(
+    kind: TestCaseType,
+    max_bytes: int,
+    decode: Callable[[Any], Any] | None,
+    chunk: list[tuple[int, Any]],
+    dataset_id: str,
+    version: int,
+    first_position: int,
+    created_at: Any,
+) -> tuple[list[tuple[Any, ...]], list[FieldError]]:
+    """One chunk of an import: decoded, checked and turned into table rows.
+
+    ``chunk`` holds ``(line number, record)`` pairs; a record is decoded with ``decode``
+    first when one is given (JSONL lines arrive as bytes). Rows are returned only when the
+    whole chunk is valid.
+    """
+    columns: list[Columns] = []
+    errors: list[FieldError] = []
+    for line, record in chunk:
+        try:
+            if isinstance(record, ExampleError):
+                raise record
+            if decode is not None:
+                try:
+                    record = decode(record)
+                except ValueError as error:
+                    raise ExampleError((), f"not valid JSON: {error}") from None
+            columns.append(to_columns(kind, record, max_bytes))
+        except ExampleError as error:
+            errors.append(FieldError(("line", line, *error.loc), error.msg))
+            if len(errors) >= MAX_REPORTED_ERRORS:
+                break
+    if errors:
+        return [], errors
+    return case_rows(columns, dataset_id, version, first_position, created_at), []
 
 
 def invalid(errors: list[FieldError]) -> InvalidInput:

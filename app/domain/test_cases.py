@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.db.bulk import CASE_ROW, CaseInserter, insert_cases, timestamp_param
 from app.db.engine import Database
 from app.db.tables import Dataset as DatasetRow
 from app.db.tables import DatasetVersion as DatasetVersionRow
@@ -31,15 +32,17 @@ from app.domain.examples import (
     MAX_REPORTED_ERRORS,
     Columns,
     ExampleError,
+    case_rows,
     from_columns,
     invalid,
+    prepare_chunk,
     to_columns,
     validate_all,
 )
-from app.domain.ids import canonical_id, new_id, utcnow
+from app.domain.ids import canonical_id, utcnow
 from app.domain.keys import Principal
 
-IMPORT_BATCH = 2_000
+IMPORT_CHUNK = 5_000
 
 
 @dataclass(frozen=True)
@@ -86,24 +89,23 @@ class _NewVersion:
         )
         return cls(dataset_id, locked.version, locked.next_position, count or 0)
 
-    def new_rows(self, columns: list[Columns]) -> list[dict[str, Any]]:
-        """Rows for brand-new cases, appended after every existing position."""
-        rows = []
-        for values in columns:
-            rows.append(
-                {
-                    **values,
-                    "dataset_id": self.dataset_id,
-                    "position": self.next_position,
-                    "valid_from": self.number,
-                    "id": new_id(),
-                    "created_at": self.created_at,
-                }
-            )
-            self.next_position += 1
-        self.added += len(rows)
-        self.case_count += len(rows)
-        return rows
+    async def append(self, conn: AsyncConnection, columns: list[Columns]) -> list[str]:
+        """Insert brand-new cases after every existing position; their ids."""
+        rows = case_rows(
+            columns,
+            self.dataset_id,
+            self.number,
+            self.next_position,
+            timestamp_param(conn, self.created_at),
+        )
+        await insert_cases(conn, rows)
+        self.appended(len(rows))
+        return [row[CASE_ROW.index("id")] for row in rows]
+
+    def appended(self, count: int) -> None:
+        self.next_position += count
+        self.added += count
+        self.case_count += count
 
     async def close(self, conn: AsyncConnection) -> DatasetVersion:
         await conn.execute(
@@ -152,9 +154,8 @@ async def add_test_cases(
     columns = validate_all(dataset.test_case_type, examples, settings.max_test_case_bytes)
     async with db.write() as conn:
         version = await _NewVersion.open(conn, dataset.id)
-        rows = version.new_rows(columns)
-        await conn.execute(TestCaseRow.__table__.insert(), rows)
-        return AddedCases(await version.close(conn), tuple(row["id"] for row in rows))
+        ids = await version.append(conn, columns)
+        return AddedCases(await version.close(conn), tuple(ids))
 
 
 async def _current_revisions(
@@ -258,72 +259,68 @@ async def import_cases(
     principal: Principal,
     project_id: str,
     dataset_id: str,
-    rows: Iterable[tuple[int, Any]],
+    records: Iterable[tuple[int, Any]],
+    *,
+    decode: Callable[[Any], Any] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Stream ``(line number, example)`` pairs into one new version: every row, or none.
+    """Stream ``(line number, record)`` pairs into one new version: every row, or none.
 
-    Rows are validated and inserted batch by batch inside a single transaction, so memory
-    stays flat however long the file is, and a failed or interrupted import leaves the
-    dataset as it was. An example may be an ``ExampleError`` the reader met (bad syntax).
-    Validation stops inserting at the first bad row but goes on to report further ones.
+    Records are decoded (with ``decode``, when given), checked and inserted chunk by chunk
+    inside one transaction, so memory stays flat however long the file is, and a failed or
+    interrupted import leaves the dataset as it was. Each chunk is checked while the driver
+    inserts the one before. After the first bad record nothing more is inserted, but checking
+    goes on to report up to ``MAX_REPORTED_ERRORS`` problems.
     """
     async with db.write() as conn:
         dataset = await dataset_in_project(conn, principal, project_id, dataset_id)
         version = await _NewVersion.open(conn, dataset.id)
-        inserting: asyncio.Task[Any] | None = None
+        inserter = await CaseInserter.open(conn)
+        created_at = timestamp_param(conn, version.created_at)
         errors: list[FieldError] = []
-        done = 0
-        for batch in _batches(rows, IMPORT_BATCH):
-            columns = _validate_batch(dataset, batch, errors, db.settings.max_test_case_bytes)
+        inserting: asyncio.Future[None] | None = None
+        for chunk in _chunks(records, IMPORT_CHUNK):
+            rows, problems = prepare_chunk(
+                dataset.test_case_type,
+                db.settings.max_test_case_bytes,
+                decode,
+                chunk,
+                dataset.id,
+                version.number,
+                version.next_position,
+                created_at,
+            )
             if inserting is not None:
                 await inserting
                 inserting = None
+            errors.extend(problems[: MAX_REPORTED_ERRORS - len(errors)])
             if errors:
                 if len(errors) >= MAX_REPORTED_ERRORS:
                     break
                 continue
-            # The insert runs in the driver while the next batch is parsed and checked.
-            inserting = asyncio.ensure_future(
-                conn.execute(TestCaseRow.__table__.insert(), version.new_rows(columns))
-            )
-            await asyncio.sleep(0)
-            done += len(batch)
+            inserting = asyncio.ensure_future(inserter.insert(rows))
+            await asyncio.sleep(0)  # hand the rows to the driver before checking more
+            version.appended(len(rows))
             if on_progress is not None:
-                on_progress(done)
+                on_progress(version.added)
         if inserting is not None:
             await inserting
         if errors:
             raise invalid(errors)
-        if done == 0:
+        if version.added == 0:
             raise InvalidInput("the file holds no test cases")
-        return ImportResult(await version.close(conn), done)
+        return ImportResult(await version.close(conn), version.added)
 
 
-def _batches(rows: Iterable[tuple[int, Any]], size: int) -> Iterable[list[tuple[int, Any]]]:
-    batch: list[tuple[int, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _validate_batch(
-    dataset: Dataset, batch: list[tuple[int, Any]], errors: list[FieldError], max_bytes: int
-) -> list[Columns]:
-    columns = []
-    for line, example in batch:
-        try:
-            if isinstance(example, ExampleError):
-                raise example
-            columns.append(to_columns(dataset.test_case_type, example, max_bytes))
-        except ExampleError as error:
-            if len(errors) < MAX_REPORTED_ERRORS:
-                errors.append(FieldError(("line", line, *error.loc), error.msg))
-    return columns
+def _chunks(records: Iterable[tuple[int, Any]], size: int) -> Iterable[list[tuple[int, Any]]]:
+    chunk: list[tuple[int, Any]] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 async def export_examples(

@@ -1,0 +1,185 @@
+"""Dataset files: JSONL, JSON and CSV in, JSONL out.
+
+Readers stream: they hold one record at a time, whatever the file's size, and yield
+``(line number, record)``; a record that cannot even be parsed is yielded as an
+``ExampleError`` in its place so that the importer reports it with the others. JSONL lines
+are yielded undecoded, with ``orjson.loads`` to decode them, so that decoding can happen in
+the importer's worker processes.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from app.domain.examples import ExampleError, TestCaseType
+
+Example = tuple[int, Any]
+Progress = Callable[[int], None]
+
+FORMATS = (".jsonl", ".json", ".csv")
+_CHUNK = 1 << 20
+
+
+class UnsupportedFile(ValueError):
+    pass
+
+
+Decode = Callable[[Any], Any]
+
+
+def read_records(
+    path: Path, kind: TestCaseType, progress: Progress
+) -> tuple[Iterator[Example], Decode | None]:
+    """The records of a file (by its suffix) and how to decode one; ``progress`` is told of
+    the bytes read."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise UnsupportedFile(f"{path.name}: use a .jsonl, .json or .csv file")
+    if suffix == ".jsonl":
+        return _read(path, lambda raw: _jsonl(raw, progress)), orjson.loads
+    if suffix == ".json":
+        return _read(path, lambda raw: _json_array(raw, progress)), None
+    return _read(path, lambda raw: _csv(raw, kind, progress)), None
+
+
+def _read(path: Path, records: Callable[[IO[bytes]], Iterator[Example]]) -> Iterator[Example]:
+    with path.open("rb") as raw:
+        yield from records(raw)
+
+
+def _jsonl(raw: IO[bytes], progress: Progress) -> Iterator[Example]:
+    unreported = 0
+    for number, line in enumerate(raw, start=1):
+        unreported += len(line)
+        if unreported >= _CHUNK:
+            progress(unreported)
+            unreported = 0
+        if line.strip():
+            yield number, line
+    progress(unreported)
+
+
+def _json_array(raw: IO[bytes], progress: Progress) -> Iterator[Example]:
+    """The items of a top-level JSON array, decoded one at a time from a sliding buffer."""
+    decoder = json.JSONDecoder()
+    text = io.TextIOWrapper(raw, encoding="utf-8")
+    buffer, pos, line, eof = "", 0, 1, False
+
+    def fill() -> bool:
+        nonlocal buffer, pos, eof
+        chunk = text.read(_CHUNK)
+        progress(len(chunk.encode()))
+        eof = not chunk
+        buffer, pos = buffer[pos:] + chunk, 0
+        return not eof
+
+    def skip_space() -> None:
+        nonlocal pos, line
+        while True:
+            while pos < len(buffer) and buffer[pos] in " \t\r\n":
+                line += buffer[pos] == "\n"
+                pos += 1
+            if pos < len(buffer) or not fill():
+                return
+
+    skip_space()
+    if buffer[pos : pos + 1] != "[":
+        yield line, ExampleError((), "a .json file must hold an array of test cases")
+        return
+    pos += 1
+    expect_item = True
+    while True:
+        skip_space()
+        if pos >= len(buffer):
+            yield line, ExampleError((), "the array is not closed with ']'")
+            return
+        if buffer[pos] == "]":
+            return
+        if not expect_item:
+            if buffer[pos] != ",":
+                yield line, ExampleError((), "expected ',' or ']' between test cases")
+                return
+            pos += 1
+            skip_space()
+        while True:
+            try:
+                item, end = decoder.raw_decode(buffer, pos)
+                break
+            except json.JSONDecodeError as error:
+                if eof or not fill():
+                    yield line, ExampleError((), f"not valid JSON: {error.msg}")
+                    return
+        yield line, item
+        line += buffer.count("\n", pos, end)
+        pos = end
+        expect_item = False
+
+
+def _csv(raw: IO[bytes], kind: TestCaseType, progress: Progress) -> Iterator[Example]:
+    """Columns are variables, except ``output`` and ``metadata.<key>`` (for a trace dataset:
+    ``input``, ``output`` and ``metadata.<key>``, with cells read as JSON when they are)."""
+    counted = _CountingReader(raw, progress)
+    text = io.TextIOWrapper(counted, encoding="utf-8-sig", newline="")
+    reader = csv.DictReader(text)
+    columns = reader.fieldnames or []
+    if kind is TestCaseType.TRACE and "input" not in columns:
+        yield 1, ExampleError((), "a trace dataset's CSV needs an 'input' column")
+        return
+    for record in reader:
+        number = reader.line_num
+        if None in record:
+            yield number, ExampleError((), "the row has more cells than the header")
+            continue
+        yield number, _csv_example(record, kind)
+
+
+def _csv_example(record: dict[str, str], kind: TestCaseType) -> dict[str, Any]:
+    metadata = {
+        key.removeprefix("metadata."): value
+        for key, value in record.items()
+        if key.startswith("metadata.") and value != ""
+    }
+    output = record.get("output") or None
+    if kind is TestCaseType.TRACE:
+        return {
+            "input": _cell_json(record["input"]),
+            "output": None if output is None else _cell_json(output),
+            "custom_metadata": metadata or None,
+        }
+    inputs = {
+        key: value
+        for key, value in record.items()
+        if key != "output" and not key.startswith("metadata.")
+    }
+    return {"inputs": inputs, "output": output, "metadata": metadata or None}
+
+
+def _cell_json(cell: str) -> Any:
+    try:
+        return orjson.loads(cell)
+    except orjson.JSONDecodeError:
+        return cell
+
+
+class _CountingReader(io.RawIOBase):
+    def __init__(self, raw: IO[bytes], progress: Progress) -> None:
+        self.raw = raw
+        self.progress = progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        buffer[: len(data)] = data
+        self.progress(len(data))
+        return len(data)
+
+
+def write_jsonl(file: IO[bytes], example: dict[str, Any]) -> None:
+    file.write(orjson.dumps(example) + b"\n")

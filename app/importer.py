@@ -1,0 +1,130 @@
+"""`testruns import` and `testruns export`: files to datasets and back, with progress."""
+
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from app.db.engine import Database
+from app.domain import datasets, test_cases
+from app.domain.datasets import NewDataset
+from app.domain.errors import DomainError, InvalidInput, NotFound
+from app.domain.examples import TestCaseType
+from app.domain.keys import OPERATOR
+from app.files import UnsupportedFile, read_records, write_jsonl
+
+err = Console(stderr=True)
+
+
+def _location(loc: list[str | int] | tuple[str | int, ...]) -> str:
+    """'line 12: inputs' from ('line', 12, 'inputs')."""
+    if len(loc) >= 2 and loc[0] == "line":
+        rest = ".".join(str(part) for part in loc[2:])
+        return f"line {loc[1]}" + (f": {rest}" if rest else "")
+    return ".".join(str(part) for part in loc)
+
+
+async def run_import(
+    db: Database,
+    file: Path,
+    project_id: str,
+    name: str,
+    create: bool,
+    kind: TestCaseType | None,
+) -> int:
+    """Import ``file`` into the named dataset; the exit status."""
+    try:
+        dataset = await datasets.get_dataset_by_name(db, OPERATOR, project_id, name)
+        if kind is not None and dataset.test_case_type is not kind:
+            err.print(
+                f"[red]{name!r} is a {dataset.test_case_type.value} dataset, not {kind.value}"
+            )
+            return 1
+    except NotFound:
+        if not create:
+            err.print(f"[red]No dataset named {name!r} in project {project_id}; add --create")
+            return 1
+        dataset = await datasets.create_dataset(
+            db, OPERATOR, project_id, NewDataset(name, kind or TestCaseType.COMPLETION)
+        )
+        typer.echo(f"Created {dataset.test_case_type.value} dataset {name!r}")
+    except DomainError as error:
+        err.print(f"[red]{error.message}")
+        return 1
+
+    typer.echo(
+        f"Importing {file.name} into {name!r} (version {dataset.version} → {dataset.version + 1})"
+    )
+    started = time.perf_counter()
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TextColumn("{task.fields[rows]} rows"),
+        TimeRemainingColumn(),
+        console=err,
+    )
+    task = progress.add_task("importing", total=file.stat().st_size, rows=0)
+    try:
+        records, decode = read_records(
+            file, dataset.test_case_type, lambda n: progress.advance(task, n)
+        )
+        with progress:
+            result = await test_cases.import_cases(
+                db,
+                OPERATOR,
+                project_id,
+                dataset.id,
+                records,
+                decode=decode,
+                on_progress=lambda rows: progress.update(task, rows=rows),
+            )
+    except UnsupportedFile as error:
+        err.print(f"[red]{error}")
+        return 1
+    except InvalidInput as error:
+        err.print(f"[red]{file.name}: nothing imported; the dataset is unchanged. Problems:")
+        for problem in error.errors or []:
+            err.print(f"  {_location(problem.loc)}: {problem.msg}")
+        if not error.errors:
+            err.print(f"  {error.message}")
+        return 1
+    seconds = time.perf_counter() - started
+    typer.echo(
+        f"Imported {result.rows} test cases as version {result.version.number} of {name!r} "
+        f"in {seconds:.2f} s ({result.rows / seconds:,.0f} cases/s)"
+    )
+    return 0
+
+
+async def run_export(
+    db: Database, file: Path, project_id: str, name: str, version: int | None
+) -> int:
+    try:
+        dataset = await datasets.get_dataset_by_name(db, OPERATOR, project_id, name)
+        count = 0
+        temporary = file.with_name(file.name + ".partial")
+        with temporary.open("wb") as out:
+            async for example in test_cases.export_examples(
+                db, OPERATOR, project_id, dataset.id, version
+            ):
+                write_jsonl(out, example)
+                count += 1
+        temporary.replace(file)
+    except DomainError as error:
+        err.print(f"[red]{error.message}")
+        return 1
+    typer.echo(
+        f"Exported {count} test cases of {name!r} (version {version or dataset.version}) to {file}"
+    )
+    return 0
