@@ -10,6 +10,7 @@ import typer
 
 from app.db import migrate
 from app.db.engine import Database
+from app.domain.errors import DomainError
 from app.domain.examples import TestCaseType
 from app.settings import Settings
 
@@ -35,7 +36,11 @@ def _run(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
         finally:
             await db.dispose()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except DomainError as error:
+        typer.secho(f"error: {error.message}", err=True, fg="red")
+        raise typer.Exit(1) from None
 
 
 @db_cli.command("upgrade")

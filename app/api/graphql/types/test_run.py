@@ -47,7 +47,7 @@ class TestRun:
     async def dataset(self, info: Info) -> Dataset:
         return Dataset.of(
             await datasets.find_dataset(
-                info.context.db, info.context.principal, self._run.dataset_id
+                info.context.db, info.context.principal, self._run.dataset_id, include_deleted=True
             )
         )
 

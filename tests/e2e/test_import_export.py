@@ -1,0 +1,325 @@
+"""`testruns import` and `testruns export`, run as a user runs them."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from app.db.engine import Database
+from app.domain import datasets, projects, test_cases
+from app.domain.datasets import NewDataset, TestCaseType
+from app.domain.keys import OPERATOR
+from tests.support import completion_example, trace_example
+
+TESTRUNS = str(Path(sys.executable).parent / "testruns")
+
+
+def cli(database_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TESTRUNS_DATABASE_URL": database_url}
+    return subprocess.run(
+        [TESTRUNS, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def write_jsonl(path: Path, examples: list[dict]) -> Path:  # type: ignore[type-arg]
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in examples))
+    return path
+
+
+async def listed(db: Database, project_id: str, name: str) -> list[dict]:  # type: ignore[type-arg]
+    dataset = await datasets.get_dataset_by_name(db, OPERATOR, project_id, name)
+    return [e async for e in test_cases.export_examples(db, OPERATOR, project_id, dataset.id)]
+
+
+@pytest.fixture
+async def project_id(db: Database) -> str:
+    return (await projects.create_project(db, "Imports")).id
+
+
+async def test_jsonl_import_creates_the_dataset_and_one_version(
+    db: Database, database_url: str, project_id: str, tmp_path: Path
+) -> None:
+    examples = [completion_example(i) for i in range(25)]
+    source = write_jsonl(tmp_path / "cases.jsonl", examples)
+
+    done = cli(
+        database_url,
+        "import",
+        "--project",
+        project_id,
+        "--dataset",
+        "qa",
+        "--create",
+        str(source),
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "Imported 25 test cases as version 1" in done.stdout
+    assert await listed(db, project_id, "qa") == examples
+
+
+async def test_json_array_import(
+    db: Database, database_url: str, project_id: str, tmp_path: Path
+) -> None:
+    examples = [completion_example(i) for i in range(7)]
+    source = tmp_path / "cases.json"
+    source.write_bytes(orjson.dumps(examples, option=orjson.OPT_INDENT_2))
+
+    done = cli(
+        database_url,
+        "import",
+        "--project",
+        project_id,
+        "--dataset",
+        "qa",
+        "--create",
+        str(source),
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert await listed(db, project_id, "qa") == examples
+
+
+async def test_csv_columns_become_variables_output_and_metadata(
+    db: Database, database_url: str, project_id: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "cases.csv"
+    with source.open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["question", "topic", "output", "metadata.source"])
+        writer.writerow(["What is 2+2?", "math", "4", "quiz"])
+        writer.writerow(["Say hi, politely", "chat", "", ""])
+
+    done = cli(
+        database_url,
+        "import",
+        "--project",
+        project_id,
+        "--dataset",
+        "qa",
+        "--create",
+        str(source),
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == 0, done.stderr
+    cases = await listed(db, project_id, "qa")
+    assert [(c["inputs"], c["output"], c["metadata"]) for c in cases] == [
+        ({"question": "What is 2+2?", "topic": "math"}, "4", {"source": "quiz"}),
+        ({"question": "Say hi, politely", "topic": "chat"}, None, None),
+    ]
+
+
+async def test_trace_files_import_into_a_trace_dataset(
+    db: Database, database_url: str, project_id: str, tmp_path: Path
+) -> None:
+    jsonl = write_jsonl(tmp_path / "traces.jsonl", [trace_example(i) for i in range(3)])
+    table = tmp_path / "traces.csv"
+    table.write_text('input,output,metadata.kind\n"{""task"": ""x""}",done,demo\nplain text,,\n')
+
+    first = cli(
+        database_url,
+        "import",
+        "--project",
+        project_id,
+        "--dataset",
+        "agents",
+        "--create",
+        "--type",
+        "trace",
+        str(jsonl),
+        cwd=tmp_path,
+    )
+    second = cli(
+        database_url,
+        "import",
+        "--project",
+        project_id,
+        "--dataset",
+        "agents",
+        str(table),
+        cwd=tmp_path,
+    )
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    cases = await listed(db, project_id, "agents")
+    assert cases[:3] == [trace_example(i) for i in range(3)]
+    assert cases[3:] == [
+        {"input": {"task": "x"}, "output": "done", "custom_metadata": {"kind": "demo"}},
+        {"input": "plain text", "output": None, "custom_metadata": None},
+    ]
+    dataset = await datasets.get_dataset_by_name(db, OPERATOR, project_id, "agents")
+    assert dataset.version == 2
+
+
+async def test_errors_are_reported_with_line_numbers_and_nothing_is_imported(
+    db: Database, database_url: str, project_id: str, tmp_path: Path
+) -> None:
+    await datasets.create_dataset(
+        db, OPERATOR, project_id, NewDataset("qa", TestCaseType.COMPLETION)
+    )
+    lines = [orjson.dumps(completion_example(i)).decode() for i in range(10)]
+    lines[2] = '{"inputs": "not an object"}'
+    lines[6] = "{broken json"
+    lines[8] = '{"inputs": {}, "colour": "blue"}'
+    source = tmp_path / "bad.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+
+    done = cli(
+        database_url,
+        "import",
+        "--project",
+        project_id,
+        "--dataset",
+        "qa",
+        str(source),
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == 1
+    assert "nothing imported" in done.stderr
+    assert "line 3: inputs: must be a JSON object" in done.stderr
+    assert "line 7: not valid JSON" in done.stderr
+    assert "line 9: colour: unknown key" in done.stderr
+    dataset = await datasets.get_dataset_by_name(db, OPERATOR, project_id, "qa")
+    assert (dataset.version, dataset.case_count) == (0, 0)
+
+
+async def test_a_missing_dataset_needs_create(
+    database_url: str, project_id: str, tmp_path: Path
+) -> None:
+    source = write_jsonl(tmp_path / "cases.jsonl", [completion_example(1)])
+
+    done = cli(
+        database_url,
+        "import",
+        "--project",
+        project_id,
+        "--dataset",
+        "nope",
+        str(source),
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == 1
+    assert "--create" in done.stderr
+
+
+async def test_export_then_import_round_trips_exactly(
+    db: Database, database_url: str, project_id: str, tmp_path: Path
+) -> None:
+    examples = [completion_example(i) for i in range(12)]
+    examples[3]["output_message"] = {"role": "assistant", "content": "plain string content"}
+    examples[4]["media_inputs"] = {"img": {"type": "url", "url": "https://example.com/x.png"}}
+    source = write_jsonl(tmp_path / "source.jsonl", examples)
+    cli(
+        database_url,
+        "import",
+        "--project",
+        project_id,
+        "--dataset",
+        "a",
+        "--create",
+        str(source),
+        cwd=tmp_path,
+    )
+
+    first = tmp_path / "first.jsonl"
+    second = tmp_path / "second.jsonl"
+    exported = cli(
+        database_url, "export", "--project", project_id, "--dataset", "a", str(first), cwd=tmp_path
+    )
+    cli(
+        database_url,
+        "import",
+        "--project",
+        project_id,
+        "--dataset",
+        "b",
+        "--create",
+        str(first),
+        cwd=tmp_path,
+    )
+    cli(
+        database_url, "export", "--project", project_id, "--dataset", "b", str(second), cwd=tmp_path
+    )
+
+    assert exported.returncode == 0, exported.stderr
+    assert "Exported 12 test cases" in exported.stdout
+    assert first.read_bytes() == second.read_bytes()
+    assert len(first.read_bytes().splitlines()) == 12
+
+
+async def test_export_of_a_past_version(
+    db: Database, database_url: str, project_id: str, tmp_path: Path
+) -> None:
+    dataset = await datasets.create_dataset(
+        db, OPERATOR, project_id, NewDataset("qa", TestCaseType.COMPLETION)
+    )
+    await test_cases.add_test_cases(db, OPERATOR, project_id, dataset.id, [completion_example(1)])
+    await test_cases.add_test_cases(db, OPERATOR, project_id, dataset.id, [completion_example(2)])
+    target = tmp_path / "v1.jsonl"
+
+    done = cli(
+        database_url,
+        "export",
+        "--project",
+        project_id,
+        "--dataset",
+        "qa",
+        "--version",
+        "1",
+        str(target),
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert [orjson.loads(line) for line in target.read_bytes().splitlines()] == [
+        completion_example(1)
+    ]
+
+
+async def test_an_interrupted_import_leaves_the_previous_version_intact(
+    db: Database, database_url: str, project_id: str, tmp_path: Path
+) -> None:
+    dataset = await datasets.create_dataset(
+        db, OPERATOR, project_id, NewDataset("qa", TestCaseType.COMPLETION)
+    )
+    await test_cases.add_test_cases(db, OPERATOR, project_id, dataset.id, [completion_example(0)])
+    source = tmp_path / "big.jsonl"
+    row = orjson.dumps({"inputs": {"question": "q" * 200}, "output": "a" * 200}) + b"\n"
+    source.write_bytes(row * 300_000)
+
+    env = {**os.environ, "TESTRUNS_DATABASE_URL": database_url}
+    importer = subprocess.Popen(
+        [TESTRUNS, "import", "--project", project_id, "--dataset", "qa", str(source)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert importer.stdout is not None
+    assert b"Importing" in importer.stdout.readline()
+    time.sleep(1.0)  # well inside an import that takes several seconds
+    assert importer.poll() is None, "the import finished before it could be interrupted"
+    importer.send_signal(signal.SIGKILL)
+    importer.wait(timeout=30)
+
+    after = await datasets.get_dataset_by_name(db, OPERATOR, project_id, "qa")
+    assert (after.version, after.case_count) == (1, 1)
+    assert await listed(db, project_id, "qa") == [completion_example(0)]
+    small = write_jsonl(tmp_path / "small.jsonl", [completion_example(5)])
+    retry = cli(
+        database_url, "import", "--project", project_id, "--dataset", "qa", str(small), cwd=tmp_path
+    )
+    assert retry.returncode == 0, retry.stderr
+    assert "as version 2" in retry.stdout
