@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from app.db import migrate
 from app.db.engine import Database
@@ -40,6 +41,13 @@ def _run(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except DomainError as error:
         typer.secho(f"error: {error.message}", err=True, fg="red")
+        raise typer.Exit(1) from None
+    except OperationalError as error:
+        if "no such table" not in str(error):
+            raise
+        typer.secho(
+            "error: the database has no tables yet; run `testruns db upgrade`", err=True, fg="red"
+        )
         raise typer.Exit(1) from None
 
 

@@ -20,9 +20,15 @@ _WRITE = "testruns_write"
 _UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError, OSError)
 
 
+# SQLite reports a missing table as an OperationalError too; only these mean "try later".
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open", "disk i/o")
+
+
 def _is_unavailable(error: BaseException) -> bool:
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
         return True
+    if isinstance(error, exc.OperationalError) and type(error.orig).__module__ == "sqlite3":
+        return any(reason in str(error.orig).lower() for reason in _SQLITE_UNAVAILABLE)
     return isinstance(error, _UNAVAILABLE)
 
 
