@@ -16,7 +16,7 @@ import orjson
 from bench.cases import DatasetInfo, create_dataset
 from bench.client import Client
 from bench.floor import Floor
-from bench.measure import ALL_FIELDS, ID_VALUES, Bench, Concurrency, Memory
+from bench.measure import ALL_FIELDS, ID_VALUES, Bench, Concurrency, Memory, interleaved
 from bench.report import Results, chart, machine, table, target_lines, targets
 from bench.server import Server
 
@@ -82,33 +82,33 @@ def build(server: Server, plan: Plan) -> tuple[str, str, dict[int, DatasetInfo],
 
 
 def measure(bench: Bench, floor: Floor, plan: Plan) -> tuple[Results, Concurrency, Memory]:
+    """Every measurement; what a target compares is timed interleaved, round by round."""
     results = Results()
     say(f"  memory of a {plan.big:,}-case REST answer (after warming up on smaller ones)")
     memory = bench.memory(plan.big, floor)
     for n in plan.sizes:
-        say(f"  REST and floor, {n:,} cases x {plan.repeats(n)}")
-        results.add(bench.rest(n, plan.repeats(n)))
-        results.add(bench.floor(floor, n, plan.repeats(n)))
-    for n in plan.graphql_sizes:
-        say(f"  GraphQL createTestRun, {n:,} cases x {plan.repeats(n)}")
-        results.add(bench.graphql_cases("graphql_id_values", ID_VALUES, n, plan.repeats(n)))
-        results.add(bench.graphql_cases("graphql_all_fields", ALL_FIELDS, n, plan.repeats(n)))
-    for n in (100, plan.big):
-        say(f"  creation alone, {n:,} cases")
-        results.add(bench.create_only(n, plan.repeats(100)))
+        operations = [bench.rest(n), bench.floor(floor, n)]
+        if n in plan.graphql_sizes:
+            operations.append(bench.graphql_cases("graphql_id_values", ID_VALUES, n))
+            operations.append(bench.graphql_cases("graphql_all_fields", ALL_FIELDS, n))
+        say(f"  {n:,} cases: {', '.join(o.series.surface for o in operations)} x {plan.repeats(n)}")
+        results.extend(interleaved(operations, plan.repeats(n)))
+    say(f"  creation alone, 100 and {plan.big:,} cases x {plan.repeats(100)}")
+    creations = [bench.create_only(100), bench.create_only(plan.big)]
+    results.extend(interleaved(creations, plan.repeats(100)))
     page, walks = plan.walk
     say(f"  GraphQL page walk over {plan.big:,} cases in pages of {page:,} x {walks}")
-    results.add(bench.page_walk(plan.big, page, walks))
+    results.extend(interleaved([bench.page_walk(plan.big, page)], walks))
     number, deep_sizes = plan.deep_page
-    say(f"  dataset page reads: first page of 100 cases, page {number} of {deep_sizes}")
-    results.add(bench.dataset_page(100, 1, PAGE_SIZE, plan.repeats(100)))
-    for n in deep_sizes:
-        results.add(bench.dataset_page(n, number, PAGE_SIZE, plan.repeats(100)))
+    say(f"  dataset page reads: page 1 of 100 cases, page {number} of {deep_sizes}")
+    reads = [bench.dataset_page(100, 1, PAGE_SIZE)]
+    reads += [bench.dataset_page(n, number, PAGE_SIZE) for n in deep_sizes]
+    results.extend(interleaved(reads, plan.repeats(100)))
     say(f"  concurrency: {CLIENTS} clients for {plan.concurrency_seconds:g} s")
     concurrency = bench.concurrency(CONCURRENCY_CASES, CLIENTS, plan.concurrency_seconds)
-    for n in (100, plan.big):
-        say(f"  adding one case to the {n:,}-case dataset")
-        results.add(bench.add_one(n, plan.repeats(100)))
+    say(f"  adding one case to the 100- and the {plan.big:,}-case dataset")
+    additions = [bench.add_one(100), bench.add_one(plan.big)]
+    results.extend(interleaved(additions, plan.repeats(100)))
     return results, concurrency, memory
 
 
@@ -148,7 +148,7 @@ def main() -> int:
     total = time.perf_counter() - started
 
     found = targets(results, concurrency, memory)
-    print(table(results, concurrency, memory))
+    print(table(results, concurrency, memory, bench.body_bytes))
     print()
     print(target_lines(found))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -160,6 +160,7 @@ def main() -> int:
         "setup": {
             "dataset_build_seconds": {str(n): round(s, 2) for n, s in build_seconds.items()},
             "server_pid_holds_socket": pid_verified,
+            "rest_body_bytes": {str(n): size for n, size in sorted(bench.body_bytes.items())},
         },
         "series": [s.as_dict() for s in results.series],
         "concurrency": concurrency.as_dict(),

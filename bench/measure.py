@@ -74,6 +74,7 @@ class Series:
 
 @dataclass
 class Concurrency:
+    n: int
     clients: int
     seconds: float
     errors: int
@@ -97,6 +98,7 @@ class Concurrency:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "n": self.n,
             "clients": self.clients,
             "seconds": round(self.seconds, 3),
             "runs": self.runs,
@@ -135,13 +137,23 @@ class Memory:
         }
 
 
-def timed(action: Callable[[], object], repeats: int) -> list[float]:
-    times = []
+@dataclass
+class Timed:
+    """An operation ready to be timed (checked and warmed up), and where its timings go."""
+
+    series: Series
+    action: Callable[[], object]
+
+
+def interleaved(operations: list[Timed], repeats: int) -> list[Series]:
+    """Time the operations in turn, ``repeats`` rounds: what is compared sees the same
+    machine, whatever else it was doing meanwhile."""
     for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return times
+        for operation in operations:
+            start = time.perf_counter()
+            operation.action()
+            operation.series.times_ms.append((time.perf_counter() - start) * 1000)
+    return [operation.series for operation in operations]
 
 
 class Bench:
@@ -156,9 +168,15 @@ class Bench:
         self.project_id = project_id
         self.datasets = datasets
         self.base = f"/api/v2/projects/{project_id}"
+        self.body_bytes: dict[int, int] = {}  # size of the REST answer, by dataset size
 
     def close(self) -> None:
         self.client.close()
+
+    def request(self, surface: str, n: int, path: str, body: bytes, expect: int) -> Timed:
+        """A POST timed until its whole answer is read, warmed up once here."""
+        self.client.call("POST", path, body, expect)
+        return Timed(Series(surface, n, []), lambda: self.client.call("POST", path, body, expect))
 
     # ---- REST and its floor --------------------------------------------------------------
 
@@ -169,8 +187,10 @@ class Bench:
         return self.client.call("POST", f"{self.base}/test-runs", self.rest_body(n), 201)
 
     def check_rest(self, n: int, floor: Floor) -> None:
-        """One run, outside timing: the body parses, holds N cases, and has the floor's keys."""
-        answer = orjson.loads(self.rest_run(n))
+        """One run, outside timing: the body parses, holds N cases, and matches the floor's."""
+        body = self.rest_run(n)
+        self.body_bytes[n] = len(body)
+        answer = orjson.loads(body)
         expected = orjson.loads(floor.respond(self.datasets[n]))
         if len(answer["test_cases"]) != n or answer["trace_test_cases"] is not None:
             raise ApiError(f"REST run of the {n}-case dataset has {len(answer['test_cases'])}")
@@ -181,15 +201,13 @@ class Bench:
         if answer["test_cases"] != expected["test_cases"]:
             raise ApiError("the floor's cases differ from the REST answer's")
 
-    def rest(self, n: int, repeats: int) -> Series:
-        body, path = self.rest_body(n), f"{self.base}/test-runs"
-        self.client.call("POST", path, body, 201)
-        return Series("rest", n, timed(lambda: self.client.call("POST", path, body, 201), repeats))
+    def rest(self, n: int) -> Timed:
+        return self.request("rest", n, f"{self.base}/test-runs", self.rest_body(n), 201)
 
-    def floor(self, floor: Floor, n: int, repeats: int) -> Series:
+    def floor(self, floor: Floor, n: int) -> Timed:
         dataset = self.datasets[n]
         floor.respond(dataset)
-        return Series("floor", n, timed(lambda: floor.respond(dataset), repeats))
+        return Timed(Series("floor", n, []), lambda: floor.respond(dataset))
 
     def memory(self, n: int, floor: Floor) -> Memory:
         """Peak memory of one N-case REST answer, right after warming up on smaller ones."""
@@ -211,26 +229,21 @@ class Bench:
             "includeOutputs": True,
         }
 
-    def graphql_series(
-        self, surface: str, n: int, query: str, variables: dict[str, Any], repeats: int
-    ) -> Series:
-        body = graphql_body(query, variables)
-        return Series(
-            surface, n, timed(lambda: self.client.call("POST", "/graphql", body, 200), repeats)
-        )
+    def graphql(self, surface: str, n: int, query: str, variables: dict[str, Any]) -> Timed:
+        return self.request(surface, n, "/graphql", graphql_body(query, variables), 200)
 
-    def graphql_cases(self, surface: str, selection: str, n: int, repeats: int) -> Series:
+    def graphql_cases(self, surface: str, selection: str, n: int) -> Timed:
         query = create_with_cases(selection)
         variables = {"input": self.run_input(n), "first": n}
         edges = self.client.graphql(query, variables)["createTestRun"]["testRun"]["testCases"]
         if len(edges["edges"]) != n or not edges["edges"][0]["node"]["values"]:
             raise ApiError(f"GraphQL {surface} run of {n} cases came back incomplete")
-        return self.graphql_series(surface, n, query, variables, repeats)
+        return self.graphql(surface, n, query, variables)
 
-    def create_only(self, n: int, repeats: int) -> Series:
+    def create_only(self, n: int) -> Timed:
         variables = {"input": self.run_input(n)}
         self.client.graphql(CREATE_ONLY, variables)
-        return self.graphql_series("create_only", n, CREATE_ONLY, variables, repeats)
+        return self.graphql("create_only", n, CREATE_ONLY, variables)
 
     def walk(self, n: int, page: int) -> int:
         """Create a run and read all its cases a page at a time; the number of cases read."""
@@ -245,41 +258,37 @@ class Bench:
             count += len(cases["edges"])
         return count
 
-    def page_walk(self, n: int, page: int, repeats: int) -> Series:
+    def page_walk(self, n: int, page: int) -> Timed:
+        """The whole walk, checked every time (a real client parses each page anyway)."""
+
         def action() -> None:
             if (count := self.walk(n, page)) != n:
                 raise ApiError(f"walking the {n}-case run read {count} cases")
 
-        return Series("graphql_walk", n, timed(action, repeats), f"pages of {page}")
+        return Timed(Series("graphql_walk", n, [], f"pages of {page:,}"), action)
 
-    def dataset_page(self, n: int, number: int, size: int, repeats: int) -> Series:
+    def dataset_page(self, n: int, number: int, size: int) -> Timed:
         """Page ``number`` (1-based) of the dataset's cases; its cursor is found beforehand."""
         dataset_id = self.datasets[n].id
         after = None
         for _ in range(number - 1):
             variables = {"id": dataset_id, "first": size, "after": after}
-            after = self.client.graphql(DATASET_PAGE, variables)["dataset"]["testCases"][
-                "pageInfo"
-            ]["endCursor"]
+            found = self.client.graphql(DATASET_PAGE, variables)["dataset"]["testCases"]
+            after = found["pageInfo"]["endCursor"]
         variables = {"id": dataset_id, "first": size, "after": after}
-        if len(self.client.graphql(DATASET_PAGE, variables)["dataset"]["testCases"]["edges"]) != (
-            min(size, n - (number - 1) * size)
-        ):
+        found = self.client.graphql(DATASET_PAGE, variables)["dataset"]["testCases"]
+        if len(found["edges"]) != min(size, n - (number - 1) * size):
             raise ApiError(f"page {number} of the {n}-case dataset is not full")
-        series = self.graphql_series("page_read", n, DATASET_PAGE, variables, repeats)
-        series.detail = f"page {number} of {size}"
-        return series
+        timed = self.graphql("page_read", n, DATASET_PAGE, variables)
+        timed.series.detail = f"page {number} of {size}"
+        return timed
 
     # ---- writes and load -----------------------------------------------------------------
 
-    def add_one(self, n: int, repeats: int) -> Series:
+    def add_one(self, n: int) -> Timed:
         """Add one case to the N-case dataset (each repeat makes a new version)."""
         path = f"{self.base}/datasets/id/{self.datasets[n].id}/test-cases"
-        body = orjson.dumps({"examples": list(examples(1))})
-        self.client.call("POST", path, body, 201)
-        return Series(
-            "add_one", n, timed(lambda: self.client.call("POST", path, body, 201), repeats)
-        )
+        return self.request("add_one", n, path, orjson.dumps({"examples": list(examples(1))}), 201)
 
     def concurrency(self, n: int, clients: int, seconds: float) -> Concurrency:
         """``clients`` threads, each on its own keep-alive connection, creating REST runs of the
@@ -309,4 +318,4 @@ class Bench:
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - bounds[0]
-        return Concurrency(clients, elapsed, sum(errors), [t for ts in latencies for t in ts])
+        return Concurrency(n, clients, elapsed, sum(errors), [t for ts in latencies for t in ts])

@@ -46,9 +46,8 @@ class Results:
     def __init__(self) -> None:
         self.series: list[Series] = []
 
-    def add(self, series: Series) -> Series:
-        self.series.append(series)
-        return series
+    def extend(self, series: list[Series]) -> None:
+        self.series.extend(series)
 
     def get(self, surface: str, n: int) -> Series | None:
         return next((s for s in self.series if s.surface == surface and s.n == n), None)
@@ -132,7 +131,9 @@ def _x(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}x"
 
 
-def table(results: Results, concurrency: Concurrency, memory: Memory) -> str:
+def table(
+    results: Results, concurrency: Concurrency, memory: Memory, body_bytes: dict[int, int]
+) -> str:
     header = (
         "cases",
         "repeats",
@@ -178,16 +179,17 @@ def table(results: Results, concurrency: Concurrency, memory: Memory) -> str:
             )
     lines.append(
         f"Concurrency: {concurrency.clients} clients x {concurrency.seconds:.1f} s, REST runs of"
-        f" 10 cases: {concurrency.throughput:,.0f} runs/s, p50 {_ms(concurrency.p50_ms)} ms,"
-        f" p99 {_ms(concurrency.p99_ms)} ms, {concurrency.runs:,} runs, {concurrency.errors}"
-        " errors"
+        f" {concurrency.n} cases: {concurrency.throughput:,.0f} runs/s,"
+        f" p50 {_ms(concurrency.p50_ms)} ms, p99 {_ms(concurrency.p99_ms)} ms,"
+        f" {concurrency.runs:,} runs, {concurrency.errors} errors"
     )
+    before, after = memory.before_kb, memory.after_kb
     lines.append(
-        f"Memory: {memory.n:,}-case REST answer: VmHWM {memory.before_kb['VmHWM'] / 1024:,.0f}"
-        f" -> {memory.after_kb['VmHWM'] / 1024:,.0f} MB (+{memory.hwm_increase_mb:,.0f} MB),"
-        f" peak {memory.peak_over_rss_mb:,.0f} MB above VmRSS before"
-        f" ({memory.before_kb['VmRSS'] / 1024:,.0f} MB); VmRSS after"
-        f" {memory.after_kb['VmRSS'] / 1024:,.0f} MB"
+        f"Memory: {memory.n:,}-case REST answer of {body_bytes[memory.n] / 2**20:,.0f} MB:"
+        f" VmHWM {before['VmHWM'] / 1024:,.0f} -> {after['VmHWM'] / 1024:,.0f} MB"
+        f" (+{memory.hwm_increase_mb:,.0f} MB); peak {memory.peak_over_rss_mb:,.0f} MB above"
+        f" VmRSS before ({before['VmRSS'] / 1024:,.0f} MB); VmRSS after"
+        f" {after['VmRSS'] / 1024:,.0f} MB"
     )
     return "\n".join(lines)
 
