@@ -100,7 +100,8 @@ def measure(bench: Bench, floor: Floor, plan: Plan) -> tuple[Results, Concurrenc
     say(f"  GraphQL page walk over {plan.big:,} cases in pages of {page:,} x {walks}")
     results.extend(interleaved([bench.page_walk(plan.big, page)], walks))
     number, deep_sizes = plan.deep_page
-    say(f"  dataset page reads: page 1 of 100 cases, page {number} of {deep_sizes}")
+    deep = " and ".join(f"{n:,}" for n in deep_sizes)
+    say(f"  dataset page reads: page 1 of 100 cases, page {number} of {deep} cases")
     reads = [bench.dataset_page(100, 1, PAGE_SIZE)]
     reads += [bench.dataset_page(n, number, PAGE_SIZE) for n in deep_sizes]
     results.extend(interleaved(reads, plan.repeats(100)))
