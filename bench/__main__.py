@@ -1,0 +1,178 @@
+"""``python -m bench [--quick] [--out DIR]``: build the data, start the real server, measure,
+print the table and the targets, write results.json and chart.png. Always exits 0 once the
+report is written: a failed target is reported, not raised."""
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from bench.cases import DatasetInfo, create_dataset
+from bench.client import Client
+from bench.floor import Floor
+from bench.measure import ALL_FIELDS, ID_VALUES, Bench, Concurrency, Memory, interleaved
+from bench.report import Results, chart, machine, table, target_lines, targets
+from bench.server import Server
+
+CONCURRENCY_CASES = 10
+CLIENTS = 8
+PAGE_SIZE = 100  # of the dataset page reads
+
+
+@dataclass(frozen=True)
+class Plan:
+    quick: bool
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return (100, 1_000) if self.quick else (100, 1_000, 10_000, 100_000)
+
+    @property
+    def big(self) -> int:
+        return self.sizes[-1]
+
+    graphql_sizes = (100, 1_000)
+
+    def repeats(self, n: int) -> int:
+        if self.quick:
+            return 5
+        return 15 if n <= 1_000 else 7 if n <= 10_000 else 5
+
+    @property
+    def walk(self) -> tuple[int, int]:
+        """(page size, repeats) of the page walk over the largest dataset."""
+        return (100, 1) if self.quick else (1_000, 3)
+
+    @property
+    def deep_page(self) -> tuple[int, tuple[int, ...]]:
+        """(page number, dataset sizes) of the deep dataset page reads."""
+        return (5, (1_000,)) if self.quick else (50, (10_000, 100_000))
+
+    @property
+    def concurrency_seconds(self) -> float:
+        return 3.0 if self.quick else 10.0
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def build(server: Server, plan: Plan) -> tuple[str, str, dict[int, DatasetInfo], dict[int, float]]:
+    """Project, key and datasets, made through the CLI and the public REST API."""
+    project_id, key = server.setup()
+    server.start()
+    client = Client(server.port, key)
+    datasets, seconds = {}, {}
+    try:
+        for n in (CONCURRENCY_CASES, *plan.sizes):
+            start = time.perf_counter()
+            datasets[n] = create_dataset(client, project_id, f"cases-{n}", n)
+            seconds[n] = time.perf_counter() - start
+            say(f"  dataset of {n:,} cases built in {seconds[n]:.1f} s")
+    finally:
+        client.close()
+        server.stop()
+    return project_id, key, datasets, seconds
+
+
+def measure(bench: Bench, floor: Floor, plan: Plan) -> tuple[Results, Concurrency, Memory]:
+    """Every measurement; what a target compares is timed interleaved, round by round."""
+    results = Results()
+    say(f"  memory of a {plan.big:,}-case REST answer (after warming up on smaller ones)")
+    memory = bench.memory(plan.big, floor)
+    for n in plan.sizes:
+        operations = [bench.rest(n), bench.floor(floor, n)]
+        if n in plan.graphql_sizes:
+            operations.append(bench.graphql_cases("graphql_id_values", ID_VALUES, n))
+            operations.append(bench.graphql_cases("graphql_all_fields", ALL_FIELDS, n))
+        say(f"  {n:,} cases: {', '.join(o.series.surface for o in operations)} x {plan.repeats(n)}")
+        results.extend(interleaved(operations, plan.repeats(n)))
+    say(f"  creation alone, 100 and {plan.big:,} cases x {plan.repeats(100)}")
+    creations = [bench.create_only(100), bench.create_only(plan.big)]
+    results.extend(interleaved(creations, plan.repeats(100)))
+    page, walks = plan.walk
+    say(f"  GraphQL page walk over {plan.big:,} cases in pages of {page:,} x {walks}")
+    results.extend(interleaved([bench.page_walk(plan.big, page)], walks))
+    number, deep_sizes = plan.deep_page
+    deep = " and ".join(f"{n:,}" for n in deep_sizes)
+    say(f"  dataset page reads: page 1 of 100 cases, page {number} of {deep} cases")
+    reads = [bench.dataset_page(100, 1, PAGE_SIZE)]
+    reads += [bench.dataset_page(n, number, PAGE_SIZE) for n in deep_sizes]
+    results.extend(interleaved(reads, plan.repeats(100)))
+    say(f"  concurrency: {CLIENTS} clients for {plan.concurrency_seconds:g} s")
+    concurrency = bench.concurrency(CONCURRENCY_CASES, CLIENTS, plan.concurrency_seconds)
+    say(f"  adding one case to the 100- and the {plan.big:,}-case dataset")
+    additions = [bench.add_one(100), bench.add_one(plan.big)]
+    results.extend(interleaved(additions, plan.repeats(100)))
+    return results, concurrency, memory
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="100 and 1,000 cases, few repeats")
+    parser.add_argument("--out", type=Path, default=Path("bench"), help="where results go")
+    args = parser.parse_args()
+    plan = Plan(quick=args.quick)
+    started, started_at = time.perf_counter(), datetime.now(UTC).isoformat(timespec="seconds")
+    workdir = Path(tempfile.mkdtemp(prefix="testruns-bench-"))
+    server = Server(workdir)
+    try:
+        say("Building the data through the CLI and the REST API")
+        project_id, key, datasets, build_seconds = build(server, plan)
+        say("Measuring against a freshly started server")
+        server.start()
+        pid_verified = server.owns_listening_socket()
+        if not pid_verified:
+            say(
+                "  warning: the server's socket is not held by the started process;"
+                " its memory figures may be another process's"
+            )
+        bench = Bench(server, key, project_id, datasets)
+        floor = Floor(server.db_path)
+        try:
+            results, concurrency, memory = measure(bench, floor, plan)
+        finally:
+            floor.close()
+            bench.close()
+    except BaseException:
+        say(f"The benchmark stopped; the server's log ends:\n{server.log_tail()}")
+        raise
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    total = time.perf_counter() - started
+
+    found = targets(results, concurrency, memory)
+    print(table(results, concurrency, memory, bench.body_bytes))
+    print()
+    print(target_lines(found))
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = {
+        "started_at": started_at,
+        "total_seconds": round(total, 1),
+        "quick": plan.quick,
+        "machine": machine(),
+        "setup": {
+            "dataset_build_seconds": {str(n): round(s, 2) for n, s in build_seconds.items()},
+            "server_pid_holds_socket": pid_verified,
+            "rest_body_bytes": {str(n): size for n, size in sorted(bench.body_bytes.items())},
+        },
+        "series": [s.as_dict() for s in results.series],
+        "concurrency": concurrency.as_dict(),
+        "memory": memory.as_dict(),
+        "targets": [t.as_dict() for t in found],
+    }
+    (args.out / "results.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    chart(results, args.out / "chart.png")
+    print(f"\nWrote {args.out / 'results.json'} and {args.out / 'chart.png'} in {total:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,271 @@
+"""The report: a table on stdout, the targets with PASS/FAIL, results.json and a chart."""
+
+import os
+import platform
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.measure import Concurrency, Memory, Series
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    measured: float | None
+    limit: float
+    unit: str
+    at_least: bool = False
+
+    @property
+    def passed(self) -> bool | None:
+        if self.measured is None:
+            return None
+        return self.measured >= self.limit if self.at_least else self.measured <= self.limit
+
+    @property
+    def verdict(self) -> str:
+        return {True: "PASS", False: "FAIL", None: "n/a"}[self.passed]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "measured": None if self.measured is None else round(self.measured, 3),
+            "limit": self.limit,
+            "unit": self.unit,
+            "comparison": ">=" if self.at_least else "<=",
+            "verdict": self.verdict,
+        }
+
+
+class Results:
+    """Every series, found by surface and dataset size."""
+
+    def __init__(self) -> None:
+        self.series: list[Series] = []
+
+    def extend(self, series: list[Series]) -> None:
+        self.series.extend(series)
+
+    def get(self, surface: str, n: int) -> Series | None:
+        return next((s for s in self.series if s.surface == surface and s.n == n), None)
+
+    def median(self, surface: str, n: int) -> float | None:
+        found = self.get(surface, n)
+        return None if found is None else found.median_ms
+
+    def ratio(self, surface: str, n: int, other: str, other_n: int) -> float | None:
+        top, bottom = self.median(surface, n), self.median(other, other_n)
+        return None if top is None or bottom is None else top / bottom
+
+    def sizes(self, surface: str) -> list[int]:
+        return sorted(s.n for s in self.series if s.surface == surface)
+
+
+def targets(results: Results, concurrency: Concurrency, memory: Memory) -> list[Target]:
+    big = max(results.sizes("rest"))
+    pages = results.sizes("page_read")[1:]
+    return [
+        Target(
+            "REST 10,000 cases vs floor", results.ratio("rest", 10_000, "floor", 10_000), 1.3, "x"
+        ),
+        Target(
+            "REST 100,000 cases vs floor",
+            results.ratio("rest", 100_000, "floor", 100_000),
+            1.5,
+            "x",
+        ),
+        Target(
+            "GraphQL id+values 1,000 cases vs REST 1,000",
+            results.ratio("graphql_id_values", 1_000, "rest", 1_000),
+            2.0,
+            "x",
+        ),
+        Target(
+            f"creation alone: {big:,} vs 100 cases",
+            results.ratio("create_only", big, "create_only", 100),
+            1.2,
+            "x",
+        ),
+        Target(
+            f"concurrency: {concurrency.clients} clients, runs/s",
+            concurrency.throughput,
+            300,
+            "runs/s",
+            at_least=True,
+        ),
+        Target(f"concurrency: {concurrency.clients} clients, p99", concurrency.p99_ms, 100, "ms"),
+        Target(
+            f"memory: a {memory.n:,}-case REST answer adds to RSS",
+            memory.peak_over_rss_mb,
+            250,
+            "MB",
+        ),
+        Target(
+            f"add one case: {big:,}-case vs 100-case dataset",
+            results.ratio("add_one", big, "add_one", 100),
+            2.0,
+            "x",
+        ),
+        *(
+            Target(
+                f"dataset page read: {n:,}-case (deep page) vs 100-case first page",
+                results.ratio("page_read", n, "page_read", 100),
+                2.0,
+                "x",
+            )
+            for n in pages
+        ),
+    ]
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.1f}" if value < 1000 else f"{value:,.0f}"
+
+
+def _x(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def table(
+    results: Results, concurrency: Concurrency, memory: Memory, body_bytes: dict[int, int]
+) -> str:
+    header = (
+        "cases",
+        "repeats",
+        "floor ms",
+        "REST ms",
+        "REST/floor",
+        "GQL id+values ms",
+        "GQL/REST",
+        "GQL all fields ms",
+        "create alone ms",
+    )
+    rows = [header]
+    for n in results.sizes("rest"):
+        rest = results.get("rest", n)
+        rows.append(
+            (
+                f"{n:,}",
+                str(len(rest.times_ms)) if rest else "-",
+                _ms(results.median("floor", n)),
+                _ms(results.median("rest", n)),
+                _x(results.ratio("rest", n, "floor", n)),
+                _ms(results.median("graphql_id_values", n)),
+                _x(results.ratio("graphql_id_values", n, "rest", n)),
+                _ms(results.median("graphql_all_fields", n)),
+                _ms(results.median("create_only", n)),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append("")
+    for series in results.series:
+        if series.surface in ("graphql_walk", "page_read", "add_one"):
+            what = {
+                "graphql_walk": "GraphQL createTestRun + walk all pages",
+                "page_read": "GraphQL dataset page read",
+                "add_one": "REST add one case",
+            }[series.surface]
+            detail = f" ({series.detail})" if series.detail else ""
+            lines.append(
+                f"{what}{detail}, {series.n:,}-case dataset: {_ms(series.median_ms)} ms"
+                f" (median of {len(series.times_ms)})"
+            )
+    lines.append(
+        f"Concurrency: {concurrency.clients} clients x {concurrency.seconds:.1f} s, REST runs of"
+        f" {concurrency.n} cases: {concurrency.throughput:,.0f} runs/s,"
+        f" p50 {_ms(concurrency.p50_ms)} ms, p99 {_ms(concurrency.p99_ms)} ms,"
+        f" {concurrency.runs:,} runs, {concurrency.errors} errors"
+    )
+    before, after = memory.before_kb, memory.after_kb
+    lines.append(
+        f"Memory: {memory.n:,}-case REST answer of {body_bytes[memory.n] / 2**20:,.0f} MB:"
+        f" VmHWM {before['VmHWM'] / 1024:,.0f} -> {after['VmHWM'] / 1024:,.0f} MB"
+        f" (+{memory.hwm_increase_mb:,.0f} MB); peak {memory.peak_over_rss_mb:,.0f} MB above"
+        f" VmRSS before ({before['VmRSS'] / 1024:,.0f} MB); VmRSS after"
+        f" {after['VmRSS'] / 1024:,.0f} MB"
+    )
+    return "\n".join(lines)
+
+
+def target_lines(found: list[Target]) -> str:
+    lines = ["Targets:"]
+    for target in found:
+        sign = ">=" if target.at_least else "<="
+        measured = (
+            "not measured" if target.measured is None else f"{target.measured:,.2f} {target.unit}"
+        )
+        lines.append(
+            f"  {target.verdict:4}  {target.name}: {measured}"
+            f" (target {sign} {target.limit:g} {target.unit})"
+        )
+    failed = [t for t in found if t.passed is False]
+    lines.append(
+        f"{len(failed)} of {len(found)} targets FAILED: " + "; ".join(t.name for t in failed)
+        if failed
+        else "All measured targets pass."
+    )
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "sqlite": sqlite3.sqlite_version,
+        "git_commit": git("rev-parse", "HEAD"),
+        "git_dirty": bool(git("status", "--porcelain")),
+    }
+
+
+def chart(results: Results, path: Path) -> None:
+    """Time against cases, log-log: one line per surface, and the floor."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(9, 6), dpi=120)
+    lines = (
+        ("floor", "floor (SQLite read + orjson)", "k--"),
+        ("rest", "REST create test run", "o-"),
+        ("graphql_id_values", "GraphQL createTestRun, id values", "s-"),
+        ("graphql_all_fields", "GraphQL createTestRun, all fields", "^-"),
+        ("create_only", "creation alone (GraphQL, testRun { id })", "d-"),
+        ("graphql_walk", "GraphQL create + walk pages of 1,000 (id values)", "*"),
+    )
+    for surface, label, style in lines:
+        sizes = results.sizes(surface)
+        if sizes:
+            medians = [results.median(surface, n) for n in sizes]
+            axes.plot(sizes, medians, style, label=label, markersize=8)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("test cases in the run")
+    axes.set_ylabel("median time (ms)")
+    axes.set_title("testrun-gateway: creating a test run, time vs cases")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    pyplot.close(figure)
