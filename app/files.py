@@ -183,3 +183,50 @@ class _CountingReader(io.RawIOBase):
 
 def write_jsonl(file: IO[bytes], example: dict[str, Any]) -> None:
     file.write(orjson.dumps(example) + b"\n")
+
+
+# ---- test run results --------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell: text as it is, anything else as JSON, nothing as empty."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+class ResultsCsv:
+    """CSV of a run's results: one row per case (per repetition), a column per score."""
+
+    def __init__(self, score_columns: list[tuple[str, str]]) -> None:
+        self.score_columns = score_columns
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+
+    def _line(self, cells: list[str]) -> bytes:
+        self._writer.writerow(cells)
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text.encode()
+
+    def header(self) -> bytes:
+        columns = ["test_case_id", "repetition", "inputs", "expected_output", "output"]
+        return self._line(columns + [f"{source}.{name}" for source, name in self.score_columns])
+
+    def row(self, row: dict[str, Any]) -> bytes:
+        scores = row["scores"]
+        return self._line(
+            [
+                row["test_case_id"],
+                _cell(row["repetition"]),
+                _cell(row["inputs"]),
+                _cell(row["expected_output"]),
+                _cell(row["output"]),
+                *(_cell(scores.get(source, {}).get(name)) for source, name in self.score_columns),
+            ]
+        )
+
+
+def results_jsonl_row(row: dict[str, Any]) -> bytes:
+    return orjson.dumps(row) + b"\n"

@@ -202,7 +202,12 @@ class TestRun(Base):
     include_outputs: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(16))
     case_count: Mapped[int] = mapped_column(Integer)
+    # Cases with at least one result; the run is completed when it reaches case_count.
+    done_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # How the cases were chosen, when the run holds a subset of the dataset version.
+    case_filter: Mapped[str | None] = mapped_column(JSONText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class TestRunEvaluation(Base):
@@ -214,3 +219,96 @@ class TestRunEvaluation(Base):
     evaluation_id: Mapped[str] = mapped_column(
         UUIDText, ForeignKey("evaluations.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class TestRunCase(Base):
+    """The chosen cases of a run made from a subset of its dataset version."""
+
+    __tablename__ = "test_run_cases"
+
+    test_run_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("test_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    test_case_id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+
+
+class Session(Base):
+    """A Freeplay session: made implicitly by the first recording that names it."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    custom_metadata: Mapped[str | None] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Recording(Base):
+    """A completion or trace recorded by a client; its id is the client's own."""
+
+    __tablename__ = "recordings"
+    __table_args__ = (CheckConstraint("kind IN ('completion', 'trace')", name="kind"),)
+
+    id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    # The request as recorded (messages, inputs, call info, ...), kept for reference.
+    body: Mapped[str] = mapped_column(JSONText)
+    metadata_: Mapped[str | None] = mapped_column("metadata", JSONText)
+    feedback: Mapped[str | None] = mapped_column(JSONText)
+    test_run_id: Mapped[str | None] = mapped_column(
+        UUIDText, ForeignKey("test_runs.id", ondelete="SET NULL")
+    )
+    test_case_id: Mapped[str | None] = mapped_column(UUIDText)
+    repetition: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TestRunResult(Base):
+    """The recorded output of one test case (one repetition of it) in a run."""
+
+    __tablename__ = "test_run_results"
+    __table_args__ = (
+        UniqueConstraint("test_run_id", "test_case_id", "repetition"),
+        Index("ix_test_run_results_order", "test_run_id", "position", "repetition"),
+    )
+
+    id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+    test_run_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("test_runs.id", ondelete="CASCADE")
+    )
+    test_case_id: Mapped[str] = mapped_column(UUIDText)
+    # The case's position in its dataset, so results list in dataset order.
+    position: Mapped[int] = mapped_column(BigInteger)
+    repetition: Mapped[int] = mapped_column(Integer)
+    output: Mapped[str | None] = mapped_column(JSONText)
+    recording_id: Mapped[str | None] = mapped_column(
+        UUIDText, ForeignKey("recordings.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ResultScore(Base):
+    """One evaluation score of a result: by the client, an automatic evaluator or a person."""
+
+    __tablename__ = "result_scores"
+    __table_args__ = (CheckConstraint("source IN ('client', 'auto', 'human')", name="source"),)
+
+    result_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("test_run_results.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    evaluation_id: Mapped[str | None] = mapped_column(
+        UUIDText, ForeignKey("evaluations.id", ondelete="CASCADE")
+    )
+    value: Mapped[str] = mapped_column(JSONText)

@@ -17,6 +17,7 @@ from app.db.tables import Dataset as DatasetRow
 from app.db.tables import DatasetVersion as DatasetVersionRow
 from app.db.tables import TestCase as TestCaseRow
 from app.db.tables import TestRun as TestRunRow
+from app.db.tables import TestRunCase
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.examples import TestCaseType
 from app.domain.ids import canonical_id, new_id, utcnow
@@ -186,9 +187,15 @@ async def dataset_in_project(
 
 
 async def dataset_named(
-    conn: AsyncConnection, principal: Principal, project_id: str, name: str
+    conn: AsyncConnection,
+    principal: Principal,
+    project_id: str,
+    name: str,
+    *,
+    checked: bool = False,
 ) -> Dataset:
-    pid = await visible_project_id(conn, principal, project_id)
+    """A live dataset by name; ``checked`` when ``project_id`` is already known visible."""
+    pid = project_id if checked else await visible_project_id(conn, principal, project_id)
     query = _select_datasets().where(DatasetRow.project_id == pid, DatasetRow.name == name)
     row = (await conn.execute(query)).first()
     if row is None:
@@ -258,21 +265,32 @@ async def list_datasets(
     return split_page([_dataset(r) for r in rows], limit, total or 0)
 
 
+def in_run_subset(run_id: str) -> Any:
+    """The cases chosen for a run made from a subset of its dataset version."""
+    return TestCaseRow.id.in_(
+        select(TestRunCase.test_case_id).where(TestRunCase.test_run_id == run_id)
+    )
+
+
 async def read_cases(
     conn: AsyncConnection,
     dataset_id: str,
     version: int,
     *,
+    subset_of: str | None = None,
     after_position: int | None = None,
     offset: int = 0,
     limit: int | None = None,
 ) -> list[Any]:
-    """The cases of a dataset version in dataset order, as ``StoredTestCase`` rows."""
+    """The cases of a dataset version in dataset order, as ``StoredTestCase`` rows; only
+    those chosen for run ``subset_of`` when given."""
     query = (
         select(*CASE_COLUMNS)
         .where(TestCaseRow.dataset_id == dataset_id, visible_at(version))
         .order_by(TestCaseRow.position)
     )
+    if subset_of is not None:
+        query = query.where(in_run_subset(subset_of))
     if after_position is not None:
         query = query.where(TestCaseRow.position > after_position)
     if offset:
@@ -327,13 +345,19 @@ async def version_page(
     version: int,
     total: int,
     *,
+    subset_of: str | None = None,
     after_position: int | None,
     limit: int,
 ) -> Page[StoredTestCase]:
     """One keyset page of a dataset version's cases. The caller has already checked access."""
     async with db.read() as conn:
         rows = await read_cases(
-            conn, dataset_id, version, after_position=after_position, limit=limit + 1
+            conn,
+            dataset_id,
+            version,
+            subset_of=subset_of,
+            after_position=after_position,
+            limit=limit + 1,
         )
     return split_page(rows, limit, total)
 
@@ -511,3 +535,20 @@ async def delete_dataset(
             )
         else:
             await conn.execute(delete(DatasetRow).where(DatasetRow.id == dataset.id))
+
+
+async def cases_by_id(
+    db: Database, dataset_id: str, version: int, case_ids: list[str]
+) -> dict[str, StoredTestCase]:
+    """The named cases of a dataset version (those present), by id."""
+    if not case_ids:
+        return {}
+    async with db.read() as conn:
+        rows = await conn.execute(
+            select(*CASE_COLUMNS).where(
+                TestCaseRow.dataset_id == dataset_id,
+                visible_at(version),
+                TestCaseRow.id.in_(case_ids),
+            )
+        )
+        return {row.id: row for row in rows}

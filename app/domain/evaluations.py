@@ -1,22 +1,25 @@
 """Evaluations (what a run is scored on) and flavors (named model/provider settings)."""
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.engine import Database
 from app.db.tables import Evaluation as EvaluationRow
 from app.db.tables import Flavor as FlavorRow
-from app.domain.errors import Conflict, InvalidInput
+from app.db.tables import ResultScore, TestRun, TestRunEvaluation
+from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads, loads_or_none
 from app.domain.keys import Principal
 from app.domain.projects import visible_project_id
+from app.domain.text import check_name, check_text
 
 
 class EvaluationKind(StrEnum):
@@ -40,6 +43,15 @@ class NewEvaluation:
 
 
 @dataclass(frozen=True)
+class EvaluationChanges:
+    """None leaves a field as it is. The kind and source of an evaluation never change."""
+
+    name: str | None = None
+    description: str | None = None
+    categories: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
 class Evaluation:
     id: str
     project_id: str
@@ -56,8 +68,8 @@ class Flavor:
     id: str
     project_id: str
     name: str
-    settings: dict[str, Any] = field(default_factory=dict)
-    created_at: datetime | None = None
+    settings: dict[str, Any]
+    created_at: datetime
 
 
 def _evaluation(row: Row[Any]) -> Evaluation:
@@ -83,37 +95,145 @@ def _flavor(row: Row[Any]) -> Flavor:
     )
 
 
-def _check_name(name: str) -> None:
-    if not name.strip() or len(name) > 200:
-        raise InvalidInput.at(("name",), "name must be 1 to 200 characters, not all blank")
+def check_score(evaluation: Evaluation, value: Any, loc: tuple[str | int, ...]) -> str:
+    """A score for ``evaluation`` as stored JSON; InvalidInput unless it fits the kind."""
+    kind = evaluation.kind
+    if kind is EvaluationKind.BOOLEAN and isinstance(value, bool):
+        return dumps(value)
+    if kind is EvaluationKind.NUMERIC and is_number(value):
+        return dumps(value)
+    if kind is EvaluationKind.CATEGORY and value in evaluation.categories:
+        return dumps(value)
+    expected = {
+        EvaluationKind.BOOLEAN: "true or false",
+        EvaluationKind.NUMERIC: "a finite number",
+        EvaluationKind.CATEGORY: f"one of {', '.join(evaluation.categories)}",
+    }[kind]
+    raise InvalidInput.at(loc, f"a score of {evaluation.name!r} must be {expected}; got {value!r}")
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_categories(kind: EvaluationKind, categories: list[str]) -> None:
+    for index, category in enumerate(categories):
+        check_text(category, ("categories", index))
+    if kind is EvaluationKind.CATEGORY and not categories:
+        raise InvalidInput.at(("categories",), "a category evaluation needs its categories")
+    if kind is not EvaluationKind.CATEGORY and categories:
+        raise InvalidInput.at(("categories",), "only a category evaluation has categories")
 
 
 async def create_evaluation(
     db: Database, principal: Principal, project_id: str, new: NewEvaluation
 ) -> Evaluation:
-    _check_name(new.name)
+    check_name(new.name)
+    check_text(new.description, ("description",))
     categories = list(dict.fromkeys(new.categories))
-    if new.kind is EvaluationKind.CATEGORY and not categories:
-        raise InvalidInput.at(("categories",), "a category evaluation needs its categories")
-    if new.kind is not EvaluationKind.CATEGORY and categories:
-        raise InvalidInput.at(("categories",), "only a category evaluation has categories")
-    values = {
-        "id": new_id(),
-        "name": new.name,
-        "description": new.description,
-        "kind": new.kind.value,
-        "source": new.source.value,
-        "categories": dumps(categories) if categories else None,
-        "created_at": utcnow(),
-    }
+    _check_categories(new.kind, categories)
+    evaluation_id = new_id()
     async with db.write() as conn:
-        values["project_id"] = await visible_project_id(conn, principal, project_id)
+        pid = await visible_project_id(conn, principal, project_id)
         try:
-            await conn.execute(EvaluationRow.__table__.insert().values(**values))
+            await conn.execute(
+                EvaluationRow.__table__.insert().values(
+                    id=evaluation_id,
+                    project_id=pid,
+                    name=new.name,
+                    description=new.description,
+                    kind=new.kind.value,
+                    source=new.source.value,
+                    categories=dumps(categories) if categories else None,
+                    created_at=utcnow(),
+                )
+            )
         except IntegrityError as exc:
             raise Conflict(f"an evaluation named {new.name!r} already exists") from exc
-        row = await conn.execute(select(EvaluationRow).where(EvaluationRow.id == values["id"]))
-        return _evaluation(row.one())
+        return await _evaluation_in(conn, pid, evaluation_id)
+
+
+async def _evaluation_in(conn: AsyncConnection, project_id: str, evaluation_id: str) -> Evaluation:
+    eid = canonical_id(evaluation_id)
+    row = None
+    if eid is not None:
+        query = select(EvaluationRow).where(
+            EvaluationRow.id == eid, EvaluationRow.project_id == project_id
+        )
+        row = (await conn.execute(query)).first()
+    if row is None:
+        raise NotFound(f"evaluation {evaluation_id} not found")
+    return _evaluation(row)
+
+
+async def get_evaluation(
+    db: Database, principal: Principal, project_id: str, evaluation_id: str
+) -> Evaluation:
+    async with db.read() as conn:
+        pid = await visible_project_id(conn, principal, project_id)
+        return await _evaluation_in(conn, pid, evaluation_id)
+
+
+async def find_evaluation(db: Database, principal: Principal, evaluation_id: str) -> Evaluation:
+    """An evaluation by id alone, in whichever project the principal may see it."""
+    eid = canonical_id(evaluation_id)
+    async with db.read() as conn:
+        found = await evaluations_by_id(conn, [eid] if eid else [])
+    evaluation = found.get(eid or "")
+    if evaluation is None or not principal.can_see(evaluation.project_id):
+        raise NotFound(f"evaluation {evaluation_id} not found")
+    return evaluation
+
+
+async def update_evaluation(
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    evaluation_id: str,
+    changes: EvaluationChanges,
+) -> Evaluation:
+    if changes.name is not None:
+        check_name(changes.name)
+    if changes.description is not None:
+        check_text(changes.description, ("description",))
+    async with db.write() as conn:
+        pid = await visible_project_id(conn, principal, project_id)
+        evaluation = await _evaluation_in(conn, pid, evaluation_id)
+        values: dict[str, Any] = {}
+        if changes.name is not None:
+            values["name"] = changes.name
+        if changes.description is not None:
+            values["description"] = changes.description
+        if changes.categories is not None:
+            categories = list(dict.fromkeys(changes.categories))
+            _check_categories(evaluation.kind, categories)
+            values["categories"] = dumps(categories) if categories else None
+        if values:
+            try:
+                await conn.execute(
+                    update(EvaluationRow).where(EvaluationRow.id == evaluation.id).values(values)
+                )
+            except IntegrityError as exc:
+                raise Conflict(f"an evaluation named {changes.name!r} already exists") from exc
+        return await _evaluation_in(conn, pid, evaluation.id)
+
+
+async def delete_evaluation(
+    db: Database, principal: Principal, project_id: str, evaluation_id: str
+) -> None:
+    """Delete an evaluation no test run targets and no result was scored on."""
+    async with db.write() as conn:
+        pid = await visible_project_id(conn, principal, project_id)
+        evaluation = await _evaluation_in(conn, pid, evaluation_id)
+        used = await conn.scalar(
+            select(
+                exists().where(TestRunEvaluation.evaluation_id == evaluation.id)
+                | exists().where(ResultScore.evaluation_id == evaluation.id)
+            )
+        )
+        if used:
+            raise Conflict(f"evaluation {evaluation.name!r} is used by test runs; keep it")
+        await conn.execute(delete(EvaluationRow).where(EvaluationRow.id == evaluation.id))
 
 
 async def list_evaluations(db: Database, principal: Principal, project_id: str) -> list[Evaluation]:
@@ -130,6 +250,18 @@ async def list_evaluations(db: Database, principal: Principal, project_id: str) 
 async def evaluations_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, Evaluation]:
     rows = await conn.execute(select(EvaluationRow).where(EvaluationRow.id.in_(ids)))
     return {r.id: _evaluation(r) for r in rows}
+
+
+async def project_evaluations(conn: AsyncConnection, project_id: str) -> dict[str, Evaluation]:
+    rows = await conn.execute(select(EvaluationRow).where(EvaluationRow.project_id == project_id))
+    return {r.id: _evaluation(r) for r in rows}
+
+
+async def get_evaluations(db: Database, principal: Principal, ids: list[str]) -> list[Evaluation]:
+    """The evaluations with these ids that the principal may see, in the order asked."""
+    async with db.read() as conn:
+        found = await evaluations_by_id(conn, ids)
+    return [found[i] for i in ids if i in found and principal.can_see(found[i].project_id)]
 
 
 async def resolve_evaluation_ids(
@@ -160,26 +292,90 @@ async def resolve_evaluation_ids(
     return canonical
 
 
-async def create_flavor(
-    db: Database, principal: Principal, project_id: str, name: str, settings: dict[str, Any]
-) -> Flavor:
-    _check_name(name)
+# ---- flavors -----------------------------------------------------------------------------
+
+
+def _check_settings(settings: Any) -> str:
     if not isinstance(settings, dict):
         raise InvalidInput.at(("settings",), "settings must be a JSON object")
-    values = {
-        "id": new_id(),
-        "name": name,
-        "settings": dumps(settings),
-        "created_at": utcnow(),
-    }
+    text = dumps(settings)
+    if "\\u0000" in text:
+        raise InvalidInput.at(("settings",), "settings may not contain the NUL character")
+    return text
+
+
+async def create_flavor(
+    db: Database, principal: Principal, project_id: str, name: str, settings: Any
+) -> Flavor:
+    check_name(name)
+    flavor_id = new_id()
+    values = {"id": flavor_id, "name": name, "settings": _check_settings(settings)}
     async with db.write() as conn:
-        values["project_id"] = await visible_project_id(conn, principal, project_id)
+        pid = await visible_project_id(conn, principal, project_id)
         try:
-            await conn.execute(FlavorRow.__table__.insert().values(**values))
+            await conn.execute(
+                FlavorRow.__table__.insert().values(**values, project_id=pid, created_at=utcnow())
+            )
         except IntegrityError as exc:
             raise Conflict(f"a flavor named {name!r} already exists") from exc
-        row = await conn.execute(select(FlavorRow).where(FlavorRow.id == values["id"]))
-        return _flavor(row.one())
+        return await _flavor_in(conn, pid, flavor_id)
+
+
+async def _flavor_in(conn: AsyncConnection, project_id: str, flavor_id: str) -> Flavor:
+    fid = canonical_id(flavor_id)
+    row = None
+    if fid is not None:
+        query = select(FlavorRow).where(FlavorRow.id == fid, FlavorRow.project_id == project_id)
+        row = (await conn.execute(query)).first()
+    if row is None:
+        raise NotFound(f"flavor {flavor_id} not found")
+    return _flavor(row)
+
+
+async def get_flavor(db: Database, principal: Principal, project_id: str, flavor_id: str) -> Flavor:
+    async with db.read() as conn:
+        pid = await visible_project_id(conn, principal, project_id)
+        return await _flavor_in(conn, pid, flavor_id)
+
+
+async def update_flavor(
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    flavor_id: str,
+    *,
+    name: str | None = None,
+    settings: Any = None,
+) -> Flavor:
+    values: dict[str, Any] = {}
+    if name is not None:
+        check_name(name)
+        values["name"] = name
+    if settings is not None:
+        values["settings"] = _check_settings(settings)
+    async with db.write() as conn:
+        pid = await visible_project_id(conn, principal, project_id)
+        flavor = await _flavor_in(conn, pid, flavor_id)
+        if values:
+            try:
+                await conn.execute(
+                    update(FlavorRow).where(FlavorRow.id == flavor.id).values(values)
+                )
+            except IntegrityError as exc:
+                raise Conflict(f"a flavor named {name!r} already exists") from exc
+        return await _flavor_in(conn, pid, flavor.id)
+
+
+async def delete_flavor(
+    db: Database, principal: Principal, project_id: str, flavor_id: str
+) -> None:
+    """Delete a flavor no test run was made with."""
+    async with db.write() as conn:
+        pid = await visible_project_id(conn, principal, project_id)
+        flavor = await _flavor_in(conn, pid, flavor_id)
+        if await conn.scalar(select(exists().where(TestRun.flavor_id == flavor.id))):
+            raise Conflict(f"flavor {flavor.name!r} is used by test runs; keep it")
+        await conn.execute(delete(FlavorRow).where(FlavorRow.id == flavor.id))
 
 
 async def list_flavors(db: Database, principal: Principal, project_id: str) -> list[Flavor]:
@@ -200,10 +396,3 @@ async def flavor_id_named(conn: AsyncConnection, project_id: str, name: str) -> 
     if flavor_id is None:
         raise InvalidInput.at(("flavor_name",), f"no flavor named {name!r} in this project")
     return flavor_id
-
-
-async def get_evaluations(db: Database, principal: Principal, ids: list[str]) -> list[Evaluation]:
-    """The evaluations with these ids that the principal may see, in the order asked."""
-    async with db.read() as conn:
-        found = await evaluations_by_id(conn, ids)
-    return [found[i] for i in ids if i in found and principal.can_see(found[i].project_id)]

@@ -1,7 +1,7 @@
-"""Test runs: a named pass over a pinned dataset version.
+"""Test runs: a named pass over a pinned dataset version (or a chosen subset of it).
 
-Creating a run writes one row (plus its target evaluations) whatever the dataset's size;
-its test cases are read from the dataset at the pinned version.
+Creating a run of a whole dataset writes one row (plus its target evaluations) whatever the
+dataset's size; its test cases are read from the dataset at the pinned version.
 """
 
 from dataclasses import dataclass
@@ -15,27 +15,68 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.db.engine import Database
 from app.db.tables import Dataset as DatasetRow
 from app.db.tables import Flavor as FlavorRow
+from app.db.tables import ResultScore, TestRunCase, TestRunEvaluation, TestRunResult
+from app.db.tables import TestCase as TestCaseRow
 from app.db.tables import TestRun as TestRunRow
-from app.db.tables import TestRunEvaluation
 from app.domain.datasets import (
+    Dataset,
     StoredTestCase,
     TestCaseType,
     dataset_named,
     read_cases,
     version_page,
+    visible_at,
 )
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.evaluations import flavor_id_named, resolve_evaluation_ids
 from app.domain.ids import canonical_id, new_id, utcnow
+from app.domain.jsontext import dumps, loads_or_none
 from app.domain.keys import Principal
 from app.domain.pagination import Page, split_page
 from app.domain.projects import visible_project_id
+from app.domain.scores import failing_score
+from app.domain.text import check_text
+
+MAX_NAME = 400
 
 
 class TestRunStatus(StrEnum):
     CREATED = "created"
     RUNNING = "running"
     COMPLETED = "completed"
+
+
+@dataclass(frozen=True)
+class FailedIn:
+    """The cases that failed an evaluation in an earlier run: scored false (a boolean
+    evaluation) or, with ``below``, scored under that number."""
+
+    test_run_id: str
+    evaluation: str
+    below: float | None = None
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases of the dataset version a run takes; every criterion given must hold."""
+
+    test_case_ids: tuple[str, ...] | None = None
+    metadata: dict[str, Any] | None = None
+    failed_in: FailedIn | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        described: dict[str, Any] = {}
+        if self.test_case_ids is not None:
+            described["test_case_ids"] = list(self.test_case_ids)
+        if self.metadata is not None:
+            described["metadata"] = self.metadata
+        if self.failed_in is not None:
+            described["failed_in"] = {
+                "test_run_id": self.failed_in.test_run_id,
+                "evaluation": self.failed_in.evaluation,
+                "below": self.failed_in.below,
+            }
+        return described
 
 
 @dataclass(frozen=True)
@@ -46,6 +87,7 @@ class NewTestRun:
     description: str | None = None
     flavor_name: str | None = None
     target_evaluation_ids: tuple[str, ...] = ()
+    case_filter: CaseFilter | None = None
 
 
 @dataclass(frozen=True)
@@ -62,8 +104,16 @@ class TestRun:
     flavor_name: str | None
     include_outputs: bool
     case_count: int
+    done_count: int
     target_evaluation_ids: tuple[str, ...]
+    case_filter: dict[str, Any] | None
     created_at: datetime
+    completed_at: datetime | None
+
+    @property
+    def subset_of(self) -> str | None:
+        """This run's id when it holds a chosen subset of its dataset version."""
+        return None if self.case_filter is None else self.id
 
 
 def default_run_name(dataset_name: str, created_at: datetime) -> str:
@@ -73,31 +123,67 @@ def default_run_name(dataset_name: str, created_at: datetime) -> str:
 async def create_test_run(
     db: Database, principal: Principal, project_id: str, new: NewTestRun
 ) -> TestRun:
-    if new.name is not None and len(new.name) > 400:
-        raise InvalidInput.at(("test_run_name",), "test_run_name is at most 400 characters")
+    if new.name is not None:
+        check_text(new.name, ("test_run_name",))
+        if len(new.name) > MAX_NAME:
+            raise InvalidInput.at(
+                ("test_run_name",), f"test_run_name is at most {MAX_NAME} characters"
+            )
+    if new.description is not None:
+        check_text(new.description, ("test_run_description",))
     now = utcnow()
     run_id = new_id()
     async with db.write() as conn:
         pid = await visible_project_id(conn, principal, project_id)
-        dataset = await dataset_named(conn, principal, pid, new.dataset_name)
+        dataset = await dataset_named(conn, principal, pid, new.dataset_name, checked=True)
         flavor_id = (
             None if new.flavor_name is None else await flavor_id_named(conn, pid, new.flavor_name)
         )
-        evaluation_ids = await resolve_evaluation_ids(
-            conn, pid, list(new.target_evaluation_ids), "target_evaluation_ids"
+        evaluation_ids = (
+            await resolve_evaluation_ids(
+                conn, pid, list(new.target_evaluation_ids), "target_evaluation_ids"
+            )
+            if new.target_evaluation_ids
+            else []
+        )
+        subset = (
+            None
+            if new.case_filter is None
+            else await _choose_cases(conn, pid, dataset, new.case_filter)
+        )
+        run = TestRun(
+            id=run_id,
+            project_id=pid,
+            dataset_id=dataset.id,
+            dataset_name=dataset.name,
+            dataset_version=dataset.version,
+            test_case_type=dataset.test_case_type,
+            name=new.name or default_run_name(dataset.name, now),
+            description=new.description or "",
+            status=TestRunStatus.CREATED,
+            flavor_name=new.flavor_name,
+            include_outputs=new.include_outputs,
+            case_count=dataset.case_count if subset is None else len(subset),
+            done_count=0,
+            target_evaluation_ids=tuple(sorted(evaluation_ids)),
+            case_filter=None if new.case_filter is None else new.case_filter.as_dict(),
+            created_at=now,
+            completed_at=None,
         )
         await conn.execute(
             TestRunRow.__table__.insert().values(
-                id=run_id,
+                id=run.id,
                 project_id=pid,
                 dataset_id=dataset.id,
-                dataset_version=dataset.version,
-                name=new.name or default_run_name(dataset.name, now),
-                description=new.description or "",
+                dataset_version=run.dataset_version,
+                name=run.name,
+                description=run.description,
                 flavor_id=flavor_id,
-                include_outputs=new.include_outputs,
-                status=TestRunStatus.CREATED.value,
-                case_count=dataset.case_count,
+                include_outputs=run.include_outputs,
+                status=run.status.value,
+                case_count=run.case_count,
+                done_count=0,
+                case_filter=None if run.case_filter is None else dumps(run.case_filter),
                 created_at=now,
             )
         )
@@ -106,7 +192,101 @@ async def create_test_run(
                 TestRunEvaluation.__table__.insert(),
                 [{"test_run_id": run_id, "evaluation_id": e} for e in evaluation_ids],
             )
-        return await _load_run(conn, run_id)
+        if subset:
+            await conn.execute(
+                TestRunCase.__table__.insert(),
+                [{"test_run_id": run_id, "test_case_id": case_id} for case_id in subset],
+            )
+        return run
+
+
+async def _choose_cases(
+    conn: AsyncConnection, project_id: str, dataset: Dataset, chosen: CaseFilter
+) -> list[str]:
+    """The ids, in dataset order, of the version's cases that the filter picks."""
+    where = ("test_case_filter",)
+    visible = (TestCaseRow.dataset_id == dataset.id, visible_at(dataset.version))
+    if chosen.metadata is None:
+        ids = list(
+            await conn.scalars(
+                select(TestCaseRow.id).where(*visible).order_by(TestCaseRow.position)
+            )
+        )
+    else:
+        if not isinstance(chosen.metadata, dict) or not chosen.metadata:
+            raise InvalidInput.at((*where, "metadata"), "metadata must be a non-empty object")
+        rows = await conn.execute(
+            select(TestCaseRow.id, TestCaseRow.metadata_)
+            .where(*visible)
+            .order_by(TestCaseRow.position)
+        )
+        ids = []
+        for case_id, text in rows:
+            metadata = loads_or_none(text) or {}
+            if all(metadata.get(key) == value for key, value in chosen.metadata.items()):
+                ids.append(case_id)
+    if chosen.test_case_ids is not None:
+        wanted = []
+        for index, value in enumerate(chosen.test_case_ids):
+            cid = canonical_id(value)
+            if cid is None:
+                raise InvalidInput.at((*where, "test_case_ids", index), f"{value!r} is not a uuid")
+            wanted.append(cid)
+        present = set(
+            await conn.scalars(select(TestCaseRow.id).where(*visible, TestCaseRow.id.in_(wanted)))
+        )
+        missing = [w for w in wanted if w not in present]
+        if missing:
+            raise InvalidInput.at(
+                (*where, "test_case_ids"),
+                f"not cases of dataset {dataset.name!r} (version {dataset.version}): "
+                + ", ".join(missing),
+            )
+        keep = set(wanted)
+        ids = [i for i in ids if i in keep]
+    if chosen.failed_in is not None:
+        failed = await _failed_cases(conn, project_id, dataset, chosen.failed_in)
+        ids = [i for i in ids if i in failed]
+    if not ids:
+        raise InvalidInput.at(where, "the filter picks none of the dataset's test cases")
+    return ids
+
+
+async def _failed_cases(
+    conn: AsyncConnection, project_id: str, dataset: Dataset, failed_in: FailedIn
+) -> set[str]:
+    where = ("test_case_filter", "failed_in")
+    rid = canonical_id(failed_in.test_run_id)
+    earlier = None
+    if rid is not None:
+        earlier = (
+            await conn.execute(
+                select(TestRunRow.dataset_id).where(
+                    TestRunRow.id == rid, TestRunRow.project_id == project_id
+                )
+            )
+        ).first()
+    if rid is None or earlier is None:
+        raise InvalidInput.at(
+            (*where, "test_run_id"), f"no test run {failed_in.test_run_id} in this project"
+        )
+    if earlier.dataset_id != dataset.id:
+        raise InvalidInput.at(
+            (*where, "test_run_id"), f"test run {rid} was not made from dataset {dataset.name!r}"
+        )
+    condition = failing_score(
+        conn,
+        failed_in.evaluation,
+        passed=False if failed_in.below is None else None,
+        below=failed_in.below,
+    )
+    return set(
+        await conn.scalars(
+            select(TestRunResult.test_case_id)
+            .join(ResultScore, ResultScore.result_id == TestRunResult.id)
+            .where(TestRunResult.test_run_id == rid, condition)
+        )
+    )
 
 
 def _select_runs() -> Select[Any]:
@@ -124,7 +304,10 @@ def _select_runs() -> Select[Any]:
             FlavorRow.name.label("flavor_name"),
             TestRunRow.include_outputs,
             TestRunRow.case_count,
+            TestRunRow.done_count,
+            TestRunRow.case_filter,
             TestRunRow.created_at,
+            TestRunRow.completed_at,
         )
         .join(DatasetRow, DatasetRow.id == TestRunRow.dataset_id)
         .outerjoin(FlavorRow, FlavorRow.id == TestRunRow.flavor_id)
@@ -145,8 +328,11 @@ def _run(row: Row[Any], evaluation_ids: tuple[str, ...]) -> TestRun:
         flavor_name=row.flavor_name,
         include_outputs=row.include_outputs,
         case_count=row.case_count,
+        done_count=row.done_count,
         target_evaluation_ids=evaluation_ids,
+        case_filter=loads_or_none(row.case_filter),
         created_at=row.created_at,
+        completed_at=row.completed_at,
     )
 
 
@@ -163,11 +349,6 @@ async def _runs(conn: AsyncConnection, query: Select[Any]) -> list[TestRun]:
     for run_id, evaluation_id in links:
         evaluations.setdefault(run_id, []).append(evaluation_id)
     return [_run(r, tuple(evaluations.get(r.id, ()))) for r in rows]
-
-
-async def _load_run(conn: AsyncConnection, run_id: str) -> TestRun:
-    runs = await _runs(conn, _select_runs().where(TestRunRow.id == run_id))
-    return runs[0]
 
 
 async def get_test_run(
@@ -195,12 +376,21 @@ async def list_test_runs(
     project_id: str,
     *,
     after: tuple[datetime, str] | None = None,
+    offset: int = 0,
     limit: int,
+    dataset_id: str | None = None,
+    status: TestRunStatus | None = None,
 ) -> Page[TestRun]:
-    """The project's runs, newest first, ``limit`` of them after the (created_at, id) key."""
+    """The project's runs, newest first: after the (created_at, id) key (a cursor) or from
+    ``offset`` (numbered pages); only of one dataset or in one status when asked."""
     async with db.read() as conn:
         pid = await visible_project_id(conn, principal, project_id)
-        query = _select_runs().where(TestRunRow.project_id == pid)
+        conditions = [TestRunRow.project_id == pid]
+        if dataset_id is not None:
+            conditions.append(TestRunRow.dataset_id == (canonical_id(dataset_id) or ""))
+        if status is not None:
+            conditions.append(TestRunRow.status == status.value)
+        query = _select_runs().where(*conditions)
         if after is not None:
             created_at, run_id = after
             query = query.where(
@@ -210,17 +400,15 @@ async def list_test_runs(
                 )
             )
         query = query.order_by(TestRunRow.created_at.desc(), TestRunRow.id.desc())
-        runs = await _runs(conn, query.limit(limit + 1))
-        total = await conn.scalar(
-            select(func.count()).select_from(TestRunRow).where(TestRunRow.project_id == pid)
-        )
+        runs = await _runs(conn, query.offset(offset).limit(limit + 1))
+        total = await conn.scalar(select(func.count()).select_from(TestRunRow).where(*conditions))
     return split_page(runs, limit, total or 0)
 
 
 async def run_cases(db: Database, run: TestRun) -> list[StoredTestCase]:
-    """All of the run's test cases (its pinned dataset version), in dataset order."""
+    """All of the run's test cases, in dataset order."""
     async with db.read() as conn:
-        return await read_cases(conn, run.dataset_id, run.dataset_version)
+        return await read_cases(conn, run.dataset_id, run.dataset_version, subset_of=run.subset_of)
 
 
 async def run_case_page(
@@ -231,6 +419,7 @@ async def run_case_page(
         run.dataset_id,
         run.dataset_version,
         run.case_count,
+        subset_of=run.subset_of,
         after_position=after_position,
         limit=limit,
     )

@@ -4,14 +4,17 @@ There is no shared session: each domain call opens its own transaction, so concu
 resolvers never share a connection.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
+from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
 from app.api.auth import database, principal, settings
+from app.api.graphql.loaders import CaseKey, case_loader
 from app.db.engine import Database
+from app.domain.datasets import StoredTestCase
 from app.domain.errors import Unauthenticated
 from app.domain.keys import Principal
 from app.settings import Settings
@@ -22,6 +25,10 @@ class Context(BaseContext):
     db: Database
     settings: Settings
     caller: Principal | None
+    cases: DataLoader[CaseKey, StoredTestCase | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cases = case_loader(self.db)
 
     @property
     def principal(self) -> Principal:

@@ -7,7 +7,35 @@ import strawberry
 from app.api.graphql.scalars import JSON
 from app.api.graphql.types.dataset import TestCaseType
 from app.api.graphql.types.evaluation import EvaluationKind, EvaluationSource
-from app.domain import datasets, evaluations, test_runs
+from app.domain import datasets, evaluations, results, test_runs
+
+
+@strawberry.input(description="The cases that failed an evaluation in an earlier run.")
+class FailedInInput:
+    test_run_id: strawberry.ID
+    evaluation: str = strawberry.field(description="The name of an evaluation scored there.")
+    below: float | None = strawberry.field(
+        default=None, description="For a numeric evaluation: scores under this failed."
+    )
+
+
+@strawberry.input(description="Run only some of the dataset's cases; every criterion must hold.")
+class TestCaseFilterInput:
+    test_case_ids: list[strawberry.ID] | None = None
+    metadata: JSON | None = strawberry.field(
+        default=None, description="Cases whose metadata has all these keys and values."
+    )
+    failed_in: FailedInInput | None = None
+
+    def to_domain(self) -> test_runs.CaseFilter:
+        failed = self.failed_in
+        return test_runs.CaseFilter(
+            test_case_ids=None if self.test_case_ids is None else tuple(self.test_case_ids),
+            metadata=self.metadata,
+            failed_in=None
+            if failed is None
+            else test_runs.FailedIn(failed.test_run_id, failed.evaluation, failed.below),
+        )
 
 
 @strawberry.input
@@ -19,6 +47,7 @@ class CreateTestRunInput:
     test_run_description: str | None = None
     flavor_name: str | None = None
     target_evaluation_ids: list[strawberry.ID] | None = None
+    test_case_filter: TestCaseFilterInput | None = None
 
     def to_domain(self) -> test_runs.NewTestRun:
         return test_runs.NewTestRun(
@@ -28,7 +57,56 @@ class CreateTestRunInput:
             description=self.test_run_description,
             flavor_name=self.flavor_name,
             target_evaluation_ids=tuple(self.target_evaluation_ids or ()),
+            case_filter=None
+            if self.test_case_filter is None
+            else self.test_case_filter.to_domain(),
         )
+
+
+@strawberry.input
+class ScoreInput:
+    evaluation_id: strawberry.ID
+    value: JSON
+
+
+@strawberry.input(
+    description="Record (or replace) a case's result. Recording again for the same case and "
+    "repetition replaces the result; give another repetition to keep several."
+)
+class RecordTestCaseResultInput:
+    test_run_id: strawberry.ID
+    test_case_id: strawberry.ID
+    repetition: int = 0
+    output: JSON | None = None
+    eval_results: JSON | None = strawberry.field(
+        default=None, description="Client scores as name: value (true/false, number, text)."
+    )
+    scores: list[ScoreInput] | None = strawberry.field(
+        default=None, description="Scores of the project's auto and human evaluations."
+    )
+
+    def to_domain(self) -> results.NewResult:
+        return results.NewResult(
+            test_case_id=self.test_case_id,
+            repetition=self.repetition,
+            output=self.output,
+            eval_results=self.eval_results or {},
+            scores={s.evaluation_id: s.value for s in self.scores or ()},
+        )
+
+
+@strawberry.input(description="Add or replace one auto or human score of a recorded result.")
+class ScoreTestCaseResultInput:
+    test_run_id: strawberry.ID
+    test_case_id: strawberry.ID
+    evaluation_id: strawberry.ID
+    value: JSON
+    repetition: int = 0
+
+
+@strawberry.input
+class CompleteTestRunInput:
+    test_run_id: strawberry.ID
 
 
 @strawberry.input
@@ -219,8 +297,42 @@ class CreateEvaluationInput:
         )
 
 
+@strawberry.input(description="Only the fields given change.")
+class UpdateEvaluationInput:
+    evaluation_id: strawberry.ID
+    name: str | None = None
+    description: str | None = None
+    categories: list[str] | None = None
+
+    def to_domain(self) -> evaluations.EvaluationChanges:
+        return evaluations.EvaluationChanges(
+            name=self.name,
+            description=self.description,
+            categories=None if self.categories is None else tuple(self.categories),
+        )
+
+
+@strawberry.input
+class DeleteEvaluationInput:
+    evaluation_id: strawberry.ID
+
+
 @strawberry.input
 class CreateFlavorInput:
     project_id: strawberry.ID
     name: str
     settings: JSON = strawberry.field(description="Model/provider settings (a JSON object).")
+
+
+@strawberry.input(description="Only the fields given change.")
+class UpdateFlavorInput:
+    project_id: strawberry.ID
+    flavor_id: strawberry.ID
+    name: str | None = None
+    settings: JSON | None = None
+
+
+@strawberry.input
+class DeleteFlavorInput:
+    project_id: strawberry.ID
+    flavor_id: strawberry.ID

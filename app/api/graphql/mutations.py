@@ -5,20 +5,28 @@ import strawberry
 from app.api.graphql.context import Info
 from app.api.graphql.inputs import (
     AddTestCasesInput,
+    CompleteTestRunInput,
     CreateDatasetInput,
     CreateEvaluationInput,
     CreateFlavorInput,
     CreateTestRunInput,
     DeleteDatasetInput,
+    DeleteEvaluationInput,
+    DeleteFlavorInput,
     DeleteTestCasesInput,
+    RecordTestCaseResultInput,
+    ScoreTestCaseResultInput,
     UpdateDatasetInput,
+    UpdateEvaluationInput,
+    UpdateFlavorInput,
     UpdateTestCaseInput,
 )
 from app.api.graphql.types.dataset import Dataset
 from app.api.graphql.types.evaluation import Evaluation, Flavor
+from app.api.graphql.types.result import TestCaseResult
 from app.api.graphql.types.test_case import TestCase, case_node
 from app.api.graphql.types.test_run import TestRun
-from app.domain import datasets, evaluations, test_cases, test_runs
+from app.domain import datasets, evaluations, results, test_cases, test_runs
 from app.domain.errors import InvalidInput
 
 
@@ -60,6 +68,27 @@ class UpdateTestCasePayload:
 class DeleteTestCasesPayload:
     dataset: Dataset
     version: int = strawberry.field(description="The dataset version the change made.")
+
+
+@strawberry.type
+class RecordTestCaseResultPayload:
+    result: TestCaseResult
+    test_run: TestRun
+
+
+@strawberry.type
+class CompleteTestRunPayload:
+    test_run: TestRun
+
+
+@strawberry.type
+class DeleteEvaluationPayload:
+    deleted_evaluation_id: strawberry.ID
+
+
+@strawberry.type
+class DeleteFlavorPayload:
+    deleted_flavor_id: strawberry.ID
 
 
 @strawberry.type
@@ -178,3 +207,89 @@ class Mutation:
             info.context.db, info.context.principal, input.project_id, input.name, input.settings
         )
         return CreateFlavorPayload(flavor=Flavor.of(flavor))
+
+    @strawberry.mutation(description="Record (or replace) the result of one case of a run.")
+    async def record_test_case_result(
+        self, info: Info, input: RecordTestCaseResultInput
+    ) -> RecordTestCaseResultPayload:
+        ctx = info.context
+        result = await results.record_result(
+            ctx.db, ctx.principal, input.test_run_id, input.to_domain()
+        )
+        return await _result_payload(info, result)
+
+    @strawberry.mutation(description="Add or replace an auto or human score of a result.")
+    async def score_test_case_result(
+        self, info: Info, input: ScoreTestCaseResultInput
+    ) -> RecordTestCaseResultPayload:
+        ctx = info.context
+        result = await results.score_result(
+            ctx.db,
+            ctx.principal,
+            input.test_run_id,
+            input.test_case_id,
+            input.repetition,
+            input.evaluation_id,
+            input.value,
+        )
+        return await _result_payload(info, result)
+
+    @strawberry.mutation(
+        description="Mark a run completed, whether or not every case has a result."
+    )
+    async def complete_test_run(
+        self, info: Info, input: CompleteTestRunInput
+    ) -> CompleteTestRunPayload:
+        ctx = info.context
+        await results.complete_run(ctx.db, ctx.principal, input.test_run_id)
+        run = await test_runs.get_test_run(ctx.db, ctx.principal, input.test_run_id)
+        return CompleteTestRunPayload(test_run=TestRun.of(run))
+
+    @strawberry.mutation
+    async def update_evaluation(
+        self, info: Info, input: UpdateEvaluationInput
+    ) -> CreateEvaluationPayload:
+        ctx = info.context
+        found = await evaluations.find_evaluation(ctx.db, ctx.principal, input.evaluation_id)
+        updated = await evaluations.update_evaluation(
+            ctx.db, ctx.principal, found.project_id, found.id, input.to_domain()
+        )
+        return CreateEvaluationPayload(evaluation=Evaluation.of(updated))
+
+    @strawberry.mutation(description="Delete an evaluation no run uses (CONFLICT otherwise).")
+    async def delete_evaluation(
+        self, info: Info, input: DeleteEvaluationInput
+    ) -> DeleteEvaluationPayload:
+        ctx = info.context
+        found = await evaluations.find_evaluation(ctx.db, ctx.principal, input.evaluation_id)
+        await evaluations.delete_evaluation(ctx.db, ctx.principal, found.project_id, found.id)
+        return DeleteEvaluationPayload(deleted_evaluation_id=strawberry.ID(found.id))
+
+    @strawberry.mutation
+    async def update_flavor(self, info: Info, input: UpdateFlavorInput) -> CreateFlavorPayload:
+        ctx = info.context
+        updated = await evaluations.update_flavor(
+            ctx.db,
+            ctx.principal,
+            input.project_id,
+            input.flavor_id,
+            name=input.name,
+            settings=input.settings,
+        )
+        return CreateFlavorPayload(flavor=Flavor.of(updated))
+
+    @strawberry.mutation(description="Delete a flavor no run was made with (CONFLICT otherwise).")
+    async def delete_flavor(self, info: Info, input: DeleteFlavorInput) -> DeleteFlavorPayload:
+        ctx = info.context
+        await evaluations.delete_flavor(ctx.db, ctx.principal, input.project_id, input.flavor_id)
+        return DeleteFlavorPayload(deleted_flavor_id=input.flavor_id)
+
+
+async def _result_payload(info: Info, result: results.Result) -> RecordTestCaseResultPayload:
+    ctx = info.context
+    run = await test_runs.get_test_run(ctx.db, ctx.principal, result.test_run_id)
+    case = await ctx.cases.load((run.dataset_id, run.dataset_version, result.test_case_id))
+    assert case is not None  # a result is only recorded for a case of its run
+    return RecordTestCaseResultPayload(
+        result=TestCaseResult.of(result, case, run), test_run=TestRun.of(run)
+    )

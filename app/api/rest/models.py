@@ -24,6 +24,26 @@ class MessageOut(BaseModel):
     content: list[TextPartOut]
 
 
+class FailedInFilter(Body):
+    test_run_id: StrictStr
+    evaluation: StrictStr = Field(description="An evaluation name scored in that run.")
+    below: float | None = Field(
+        default=None, description="For a numeric evaluation: scores under this failed."
+    )
+
+
+class TestCaseFilter(Body):
+    """Ours: run only some of the dataset's cases. Every criterion given must hold."""
+
+    test_case_ids: list[StrictStr] | None = None
+    metadata: dict[str, Any] | None = Field(
+        default=None, description="Cases whose metadata has all these keys and values."
+    )
+    failed_in: FailedInFilter | None = Field(
+        default=None, description="Cases that failed an evaluation in an earlier run."
+    )
+
+
 class CreateTestRunRequest(Body):
     dataset_name: StrictStr = Field(description="The project's dataset with that name.")
     include_outputs: StrictBool | None = Field(
@@ -35,6 +55,7 @@ class CreateTestRunRequest(Body):
     target_evaluation_ids: list[StrictStr] | None = Field(
         default=None, description="Evaluations of the project (uuids)."
     )
+    test_case_filter: TestCaseFilter | None = None
 
 
 class RunCompletionCase(BaseModel):
@@ -172,3 +193,102 @@ class DatasetTraceCase(BaseModel):
 class TestCaseVersionOut(BaseModel):
     message: str
     dataset_version: int
+
+
+class Progress(BaseModel):
+    done: int
+    total: int
+
+
+class TestRunOut(BaseModel):
+    id: str
+    test_run_id: str
+    name: str
+    description: str
+    status: Literal["created", "running", "completed"]
+    created_at: str
+    completed_at: str | None
+    dataset_id: str
+    dataset_name: str
+    dataset_version: int
+    test_case_type: Literal["completion", "trace"]
+    test_case_count: int
+    flavor_name: str | None
+    include_outputs: bool
+    target_evaluation_ids: list[str]
+    test_case_filter: dict[str, Any] | None
+    progress: Progress
+
+
+class SummaryStatistics(BaseModel):
+    auto_evaluation: dict[str, dict[str, Any]]
+    human_evaluation: dict[str, dict[str, Any]]
+    client_evaluation: dict[str, dict[str, Any]]
+
+
+class TestRunResults(TestRunOut):
+    summary_statistics: SummaryStatistics
+
+
+class TestRunList(BaseModel):
+    test_runs: list[TestRunOut]
+    page: int
+    page_size: int
+    total: int
+
+
+class CreateEvaluationRequest(Body):
+    name: StrictStr
+    kind: Literal["numeric", "boolean", "category"]
+    source: Literal["auto", "human"] = "auto"
+    description: StrictStr | None = None
+    categories: list[StrictStr] | None = None
+
+
+class UpdateEvaluationRequest(Body):
+    name: StrictStr | None = None
+    description: StrictStr | None = None
+    categories: list[StrictStr] | None = None
+
+
+class EvaluationOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    kind: Literal["numeric", "boolean", "category"]
+    source: Literal["auto", "human"]
+    categories: list[str]
+    created_at: str
+
+
+class EvaluationList(BaseModel):
+    evaluations: list[EvaluationOut]
+
+
+class CreateFlavorRequest(Body):
+    name: StrictStr
+    settings: dict[str, Any] = Field(description="Model/provider settings.")
+
+
+class UpdateFlavorRequest(Body):
+    name: StrictStr | None = None
+    settings: dict[str, Any] | None = None
+
+
+class FlavorOut(BaseModel):
+    id: str
+    name: str
+    settings: dict[str, Any]
+    created_at: str
+
+
+class FlavorList(BaseModel):
+    flavors: list[FlavorOut]
+
+
+class CompletionRecorded(BaseModel):
+    completion_id: str
+
+
+class TraceRecorded(BaseModel):
+    trace_id: str

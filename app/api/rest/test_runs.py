@@ -1,18 +1,47 @@
-"""Test runs over REST, as Freeplay's API and SDK call them."""
+"""Test runs over REST, as Freeplay's API and SDK call them (plus a few routes of ours)."""
 
-from fastapi import APIRouter, Depends
-from starlette.responses import Response
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
 
-from app.api.auth import database, principal
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response, StreamingResponse
+
+from app.api.auth import database, principal, settings
 from app.api.rest import rendering
-from app.api.rest.models import CreateTestRunRequest, TestRunWithTestCasesInfo
+from app.api.rest.models import (
+    CreateTestRunRequest,
+    Progress,
+    SummaryStatistics,
+    TestCaseFilter,
+    TestRunList,
+    TestRunOut,
+    TestRunResults,
+    TestRunWithTestCasesInfo,
+)
 from app.db.engine import Database
-from app.domain import test_runs
+from app.domain import results, test_runs
 from app.domain.datasets import TestCaseType
 from app.domain.jsontext import dumps
 from app.domain.keys import Principal
+from app.domain.pagination import page_limit
+from app.domain.test_runs import CaseFilter, FailedIn, TestRun, TestRunStatus
+from app.files import ResultsCsv, results_jsonl_row
+from app.settings import Settings
 
 router = APIRouter(prefix="/api/v2/projects/{project_id}", tags=["test runs"])
+
+
+def _case_filter(body: TestCaseFilter | None) -> CaseFilter | None:
+    if body is None:
+        return None
+    failed = body.failed_in
+    return CaseFilter(
+        test_case_ids=None if body.test_case_ids is None else tuple(body.test_case_ids),
+        metadata=body.metadata,
+        failed_in=None
+        if failed is None
+        else FailedIn(failed.test_run_id, failed.evaluation, failed.below),
+    )
 
 
 @router.post(
@@ -39,6 +68,7 @@ async def create_test_run(
             description=body.test_run_description,
             flavor_name=body.flavor_name,
             target_evaluation_ids=tuple(body.target_evaluation_ids or ()),
+            case_filter=_case_filter(body.test_case_filter),
         ),
     )
     cases = await test_runs.run_cases(db, run)
@@ -52,3 +82,116 @@ async def create_test_run(
         f'"test_run_description":{dumps(run.description)},"{key}":{listed},"{other}":null}}'
     )
     return Response(body_text.encode(), status_code=201, media_type="application/json")
+
+
+def run_out(run: TestRun) -> TestRunOut:
+    return TestRunOut(
+        id=run.id,
+        test_run_id=run.id,
+        name=run.name,
+        description=run.description,
+        status=run.status.value,
+        created_at=run.created_at.isoformat(),
+        completed_at=None if run.completed_at is None else run.completed_at.isoformat(),
+        dataset_id=run.dataset_id,
+        dataset_name=run.dataset_name,
+        dataset_version=run.dataset_version,
+        test_case_type=run.test_case_type.value,
+        test_case_count=run.case_count,
+        flavor_name=run.flavor_name,
+        include_outputs=run.include_outputs,
+        target_evaluation_ids=list(run.target_evaluation_ids),
+        test_case_filter=run.case_filter,
+        progress=Progress(done=run.done_count, total=run.case_count),
+    )
+
+
+@router.get("/test-runs", response_model=TestRunList, summary="List test runs, newest first")
+async def list_test_runs(
+    project_id: str,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int | None, Query(ge=1)] = None,
+    dataset_id: str | None = None,
+    status: TestRunStatus | None = None,
+    db: Database = Depends(database),
+    config: Settings = Depends(settings),
+    caller: Principal = Depends(principal),
+) -> TestRunList:
+    size = page_limit(page_size, config, "page_size")
+    found = await test_runs.list_test_runs(
+        db,
+        caller,
+        project_id,
+        offset=(page - 1) * size,
+        limit=size,
+        dataset_id=dataset_id,
+        status=status,
+    )
+    return TestRunList(
+        test_runs=[run_out(r) for r in found.items], page=page, page_size=size, total=found.total
+    )
+
+
+@router.get(
+    "/test-runs/id/{test_run_id}",
+    response_model=TestRunResults,
+    summary="A test run with its summary statistics",
+)
+async def get_test_run(
+    project_id: str,
+    test_run_id: str,
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> TestRunResults:
+    run = await test_runs.get_test_run(db, caller, test_run_id, project_id)
+    summary = await results.summarize(db, run)
+    return TestRunResults(
+        **run_out(run).model_dump(), summary_statistics=SummaryStatistics(**summary.as_dict())
+    )
+
+
+@router.post(
+    "/test-runs/id/{test_run_id}/complete",
+    response_model=TestRunOut,
+    summary="Mark a test run completed (ours)",
+)
+async def complete_test_run(
+    project_id: str,
+    test_run_id: str,
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> TestRunOut:
+    await results.complete_run(db, caller, test_run_id, project_id)
+    return run_out(await test_runs.get_test_run(db, caller, test_run_id, project_id))
+
+
+@router.get(
+    "/test-runs/id/{test_run_id}/results",
+    summary="Download a test run's results, one row per case (ours)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
+)
+async def export_results(
+    project_id: str,
+    test_run_id: str,
+    format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> StreamingResponse:
+    """Inputs, expected output, recorded output and every score of each case, streamed."""
+    run = await test_runs.get_test_run(db, caller, test_run_id, project_id)
+    table = ResultsCsv(await results.score_columns(db, run)) if format == "csv" else None
+
+    async def lines() -> AsyncIterator[bytes]:
+        if table is not None:
+            yield table.header()
+        async for row in results.export_rows(db, run):
+            yield results_jsonl_row(row.as_dict()) if table is None else table.row(row.as_dict())
+
+    media = "text/csv" if format == "csv" else "application/x-ndjson"
+    filename = f"test-run-{run.id}.{format}"
+    return StreamingResponse(
+        lines(),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -8,7 +8,7 @@ from app.api.graphql.context import Info
 from app.api.graphql.pagination import Connection, connection, decode_cursor, encode_cursor
 from app.api.graphql.types.dataset import Dataset, DatasetConnection
 from app.api.graphql.types.evaluation import Evaluation, Flavor
-from app.api.graphql.types.test_run import TestRun
+from app.api.graphql.types.test_run import TestRun, TestRunStatus
 from app.domain import datasets, evaluations, projects, test_runs
 from app.domain.errors import InvalidInput
 from app.domain.pagination import page_limit
@@ -67,7 +67,12 @@ class Project:
 
     @strawberry.field(description="The project's test runs, newest first.")
     async def test_runs(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        dataset_id: strawberry.ID | None = None,
+        status: TestRunStatus | None = None,
     ) -> TestRunConnection:
         page = await test_runs.list_test_runs(
             info.context.db,
@@ -75,6 +80,8 @@ class Project:
             self.id,
             after=_decode_run_cursor(after),
             limit=page_limit(first, info.context.settings),
+            dataset_id=dataset_id,
+            status=status,
         )
         return connection(page, _run_cursor, TestRun.of)
 

@@ -1,18 +1,61 @@
-"""Test runs."""
+"""Test runs, their results and summary."""
 
 from datetime import datetime
 
 import strawberry
 
 from app.api.graphql.context import Info
-from app.api.graphql.pagination import decode_int_cursor
+from app.api.graphql.pagination import (
+    Connection,
+    connection,
+    decode_cursor,
+    decode_int_cursor,
+    encode_cursor,
+)
+from app.api.graphql.scalars import JSON
 from app.api.graphql.types.dataset import CASE_CURSOR, Dataset, case_connection
 from app.api.graphql.types.evaluation import Evaluation
+from app.api.graphql.types.result import Progress, TestCaseResult, TestRunSummary
 from app.api.graphql.types.test_case import TestCaseConnection
-from app.domain import datasets, evaluations, test_runs
+from app.domain import datasets, evaluations, results, test_runs
+from app.domain.errors import InvalidInput
 from app.domain.pagination import page_limit
 
 TestRunStatus = strawberry.enum(test_runs.TestRunStatus, name="TestRunStatus")
+RESULT_CURSOR = "result"
+
+
+@strawberry.input(description="Which results to list; every criterion given must hold.")
+class TestCaseResultFilter:
+    test_case_ids: list[strawberry.ID] | None = None
+    evaluation: str | None = strawberry.field(
+        default=None, description="Only results scored on the evaluation of this name..."
+    )
+    passed: bool | None = strawberry.field(
+        default=None, description="...that passed (true) or failed (false) it..."
+    )
+    below: float | None = strawberry.field(
+        default=None, description="...or that scored under this number on it."
+    )
+
+    def to_domain(self) -> results.ResultFilter:
+        return results.ResultFilter(
+            test_case_ids=None if self.test_case_ids is None else tuple(self.test_case_ids),
+            evaluation=self.evaluation,
+            passed=self.passed,
+            below=self.below,
+        )
+
+
+def _decode_result_cursor(after: str | None) -> tuple[int, int] | None:
+    key = decode_cursor(after, RESULT_CURSOR)
+    if key is None:
+        return None
+    position, _, repetition = key.partition(":")
+    try:
+        return int(position), int(repetition)
+    except ValueError:
+        raise InvalidInput.at(("after",), "after is not a cursor of this connection") from None
 
 
 @strawberry.type
@@ -25,7 +68,12 @@ class TestRun:
     flavor_name: str | None
     include_outputs: bool
     test_case_count: int
+    test_case_filter: JSON | None = strawberry.field(
+        description="How the cases were chosen, when the run holds a subset of the dataset."
+    )
+    progress: Progress
     created_at: datetime
+    completed_at: datetime | None
     _run: strawberry.Private[test_runs.TestRun]
 
     @classmethod
@@ -39,15 +87,19 @@ class TestRun:
             flavor_name=run.flavor_name,
             include_outputs=run.include_outputs,
             test_case_count=run.case_count,
+            test_case_filter=run.case_filter,
+            progress=Progress(done=run.done_count, total=run.case_count),
             created_at=run.created_at,
+            completed_at=run.completed_at,
             _run=run,
         )
 
     @strawberry.field
     async def dataset(self, info: Info) -> Dataset:
+        ctx = info.context
         return Dataset.of(
             await datasets.find_dataset(
-                info.context.db, info.context.principal, self._run.dataset_id, include_deleted=True
+                ctx.db, ctx.principal, self._run.dataset_id, include_deleted=True
             )
         )
 
@@ -71,3 +123,29 @@ class TestRun:
             limit=page_limit(first, info.context.settings),
         )
         return case_connection(page, self._run.test_case_type, self._run.include_outputs)
+
+    @strawberry.field(description="Recorded results in dataset order, each with its case.")
+    async def results(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: TestCaseResultFilter | None = None,
+    ) -> Connection[TestCaseResult]:
+        run = self._run
+        page = await results.result_page(
+            info.context.db,
+            run,
+            after=_decode_result_cursor(after),
+            limit=page_limit(first, info.context.settings),
+            where=filter.to_domain() if filter else results.ResultFilter(),
+        )
+        return connection(
+            page,
+            lambda pair: encode_cursor(RESULT_CURSOR, f"{pair[0].position}:{pair[0].repetition}"),
+            lambda pair: TestCaseResult.of(pair[0], pair[1], run),
+        )
+
+    @strawberry.field(description="Statistics of every evaluation, by source.")
+    async def summary(self, info: Info) -> TestRunSummary:
+        return TestRunSummary.of(await results.summarize(info.context.db, self._run))

@@ -1,0 +1,133 @@
+"""Results of a run, their scores, and the run's summary statistics."""
+
+from datetime import datetime
+
+import strawberry
+
+from app.api.graphql.scalars import JSON, raw
+from app.api.graphql.types.evaluation import EvaluationKind
+from app.api.graphql.types.test_case import TestCase, case_node
+from app.domain import results
+from app.domain.datasets import StoredTestCase
+from app.domain.scores import ScoreSource as DomainScoreSource
+from app.domain.test_runs import TestRun as DomainTestRun
+
+ScoreSource = strawberry.enum(DomainScoreSource, name="ScoreSource")
+
+
+@strawberry.type(
+    description="CLIENT scores are a caller's eval_results; AUTO and HUMAN scores "
+    "are of the project's evaluations."
+)
+class Score:
+    source: ScoreSource
+    name: str
+    value: JSON
+    evaluation_id: strawberry.ID | None
+
+
+@strawberry.type
+class TestCaseResult:
+    id: strawberry.ID
+    test_case: TestCase
+    repetition: int
+    output: JSON | None = strawberry.field(description="The output recorded for the case.")
+    scores: list[Score]
+    eval_results: JSON = strawberry.field(description="The client scores, as name: value.")
+    recording_id: strawberry.ID | None = strawberry.field(
+        description="The completion or trace the result was recorded with."
+    )
+    recorded_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(
+        cls, result: results.Result, case: StoredTestCase, run: DomainTestRun
+    ) -> "TestCaseResult":
+        return cls(
+            id=strawberry.ID(result.id),
+            test_case=case_node(case, run.test_case_type, run.include_outputs),
+            repetition=result.repetition,
+            output=raw(result.output),
+            scores=[
+                Score(
+                    source=s.source,
+                    name=s.name,
+                    value=s.value,
+                    evaluation_id=None
+                    if s.evaluation_id is None
+                    else strawberry.ID(s.evaluation_id),
+                )
+                for s in result.scores
+            ],
+            eval_results={
+                s.name: s.value for s in result.scores if s.source is DomainScoreSource.CLIENT
+            },
+            recording_id=None
+            if result.recording_id is None
+            else strawberry.ID(result.recording_id),
+            recorded_at=result.created_at,
+            updated_at=result.updated_at,
+        )
+
+
+@strawberry.type
+class CategoryCount:
+    category: str
+    count: int
+
+
+@strawberry.type(description="Statistics of one evaluation over a run's results.")
+class EvaluationSummary:
+    name: str
+    source: ScoreSource
+    kind: EvaluationKind
+    count: int
+    mean: float | None
+    min: float | None
+    max: float | None
+    pass_count: int | None
+    pass_rate: float | None
+    categories: list[CategoryCount] | None
+    evaluation_id: strawberry.ID | None
+
+    @classmethod
+    def of(cls, stats: results.EvaluationStats) -> "EvaluationSummary":
+        return cls(
+            name=stats.name,
+            source=stats.source,
+            kind=stats.kind,
+            count=stats.count,
+            mean=stats.mean,
+            min=stats.min,
+            max=stats.max,
+            pass_count=stats.pass_count,
+            pass_rate=stats.pass_rate,
+            categories=None
+            if stats.categories is None
+            else [CategoryCount(category=k, count=v) for k, v in stats.categories.items()],
+            evaluation_id=None
+            if stats.evaluation_id is None
+            else strawberry.ID(stats.evaluation_id),
+        )
+
+
+@strawberry.type
+class TestRunSummary:
+    auto_evaluation: list[EvaluationSummary]
+    human_evaluation: list[EvaluationSummary]
+    client_evaluation: list[EvaluationSummary]
+
+    @classmethod
+    def of(cls, summary: results.Summary) -> "TestRunSummary":
+        return cls(
+            auto_evaluation=[EvaluationSummary.of(s) for s in summary.auto],
+            human_evaluation=[EvaluationSummary.of(s) for s in summary.human],
+            client_evaluation=[EvaluationSummary.of(s) for s in summary.client],
+        )
+
+
+@strawberry.type
+class Progress:
+    done: int = strawberry.field(description="Cases with a recorded result.")
+    total: int
