@@ -143,6 +143,18 @@ def export_file(
     raise typer.Exit(_run(lambda db, _: importer.run_export(db, file, project, dataset, version)))
 
 
+@cli.command("export-results")
+def export_results(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="Where to write (.csv or .jsonl).")],
+    run: Annotated[str, typer.Option("--run", help="The test run's id.")],
+) -> None:
+    """Write a run's results: one row per case with inputs, expected and recorded output,
+    and every score."""
+    from app import importer
+
+    raise typer.Exit(_run(lambda db, _: importer.run_export_results(db, file, run)))
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",

@@ -10,7 +10,7 @@ the importer's worker processes.
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -228,5 +228,15 @@ class ResultsCsv:
         )
 
 
-def results_jsonl_row(row: dict[str, Any]) -> bytes:
-    return orjson.dumps(row) + b"\n"
+async def result_lines(
+    rows: AsyncIterator[dict[str, Any]], score_columns: list[tuple[str, str]], fmt: str
+) -> AsyncIterator[bytes]:
+    """A run's results file, line by line: ``fmt`` is "csv" or "jsonl"."""
+    if fmt == "jsonl":
+        async for row in rows:
+            yield orjson.dumps(row) + b"\n"
+        return
+    table = ResultsCsv(score_columns)
+    yield table.header()
+    async for row in rows:
+        yield table.row(row)

@@ -1,4 +1,5 @@
-"""`testruns import` and `testruns export`: files to datasets and back, with progress."""
+"""`testruns import`, `export` and `export-results`: files to datasets and back, and a run's
+results to a file."""
 
 import time
 from pathlib import Path
@@ -15,12 +16,12 @@ from rich.progress import (
 )
 
 from app.db.engine import Database
-from app.domain import datasets, test_cases
+from app.domain import datasets, results, test_cases, test_runs
 from app.domain.datasets import NewDataset
 from app.domain.errors import DomainError, InvalidInput, NotFound
 from app.domain.examples import TestCaseType
 from app.domain.keys import OPERATOR
-from app.files import UnsupportedFile, read_records, write_jsonl
+from app.files import UnsupportedFile, read_records, result_lines, write_jsonl
 
 err = Console(stderr=True)
 
@@ -127,4 +128,24 @@ async def run_export(
     typer.echo(
         f"Exported {count} test cases of {name!r} (version {version or dataset.version}) to {file}"
     )
+    return 0
+
+
+async def run_export_results(db: Database, file: Path, run_id: str) -> int:
+    fmt = file.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "jsonl"):
+        err.print(f"[red]{file.name}: use a .csv or .jsonl file")
+        return 1
+    try:
+        run = await test_runs.get_test_run(db, OPERATOR, run_id)
+        columns = await results.score_columns(db, run)
+        temporary = file.with_name(file.name + ".partial")
+        with temporary.open("wb") as out:
+            async for line in result_lines(results.export_dicts(db, run), columns, fmt):
+                out.write(line)
+        temporary.replace(file)
+    except DomainError as error:
+        err.print(f"[red]{error.message}")
+        return 1
+    typer.echo(f"Exported the results of test run {run.name!r} to {file}")
     return 0

@@ -223,3 +223,26 @@ def drop_postgres_database(url: str, name: str) -> None:
             await conn.close()
 
     run_sync(work)
+
+
+RECORD = """mutation($input: RecordTestCaseResultInput!) { recordTestCaseResult(input: $input) {
+  result { id repetition output evalResults scores { source name value evaluationId }
+           testCase { ... on CompletionTestCase { id } ... on TraceTestCase { id } } }
+  testRun { status progress { done total } } } }"""
+
+
+async def create_evaluation(
+    api: Api, name: str, kind: str, source: str = "auto", **more: Any
+) -> dict[str, Any]:
+    response = await api.post(
+        "/evaluations", {"name": name, "kind": kind, "source": source, **more}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def record(api: Api, run_id: str, case_id: str, **fields: Any) -> dict[str, Any]:
+    """Record a result over GraphQL; the whole answer (data and errors)."""
+    return await api.graphql(
+        RECORD, {"input": {"testRunId": run_id, "testCaseId": case_id, **fields}}
+    )

@@ -462,7 +462,7 @@ async def result_page(
 ) -> Page[tuple[Result, StoredTestCase]]:
     """Results in dataset order (then repetition), each with its test case."""
     query = (
-        select(*_RESULT_COLUMNS, *(c.label(f"case_{c.key}") for c in CASE_COLUMNS))
+        select(*_RESULT_COLUMNS, *(c.label(f"case_{c.expression.name}") for c in CASE_COLUMNS))
         .join(
             TestCaseRow,
             and_(
@@ -672,6 +672,11 @@ class ExportRow:
             "output": self.output,
             "scores": self.scores,
         }
+
+
+async def export_dicts(db: Database, run: TestRun) -> AsyncIterator[dict[str, Any]]:
+    async for row in export_rows(db, run):
+        yield row.as_dict()
 
 
 async def export_rows(db: Database, run: TestRun, page: int = 500) -> AsyncIterator[ExportRow]:

@@ -1,13 +1,17 @@
 """The official Freeplay Python SDK, unchanged, against a live server (only api_base set)."""
 
+import uuid
+from typing import Any
+
 import anyio
+import httpx
 import pytest
-from freeplay import Freeplay
+from freeplay import Freeplay, RecordPayload
 from freeplay.errors import FreeplayClientError
 from freeplay.resources.test_cases import DatasetTestCase
 
 from app.db.engine import Database
-from app.domain import datasets, keys, projects
+from app.domain import datasets, evaluations, keys, projects, results, test_cases, test_runs
 from app.domain.datasets import NewDataset, TestCaseType
 from app.domain.keys import OPERATOR
 
@@ -81,3 +85,114 @@ async def test_sdk_without_outputs_and_with_errors(db: Database, live_url: str) 
             bad_key.test_runs.create(project_id, testlist="sdk-cases")
 
     await anyio.to_thread.run_sync(use_the_sdk)
+
+
+async def test_sdk_records_every_result_and_reads_the_summary(db: Database, live_url: str) -> None:
+    project_id, key, dataset_id = await make_project(db)
+    helpful = await evaluations.create_evaluation(
+        db,
+        OPERATOR,
+        project_id,
+        evaluations.NewEvaluation("helpful", evaluations.EvaluationKind.NUMERIC),
+    )
+    await evaluations.create_evaluation(
+        db,
+        OPERATOR,
+        project_id,
+        evaluations.NewEvaluation(
+            "policy-ok", evaluations.EvaluationKind.BOOLEAN, evaluations.EvaluationSource.HUMAN
+        ),
+    )
+
+    def use_the_sdk() -> tuple[str, list[str]]:
+        client = Freeplay(freeplay_api_key=key, api_base=f"{live_url}/api")
+        client.test_cases.create_many(project_id, dataset_id, sdk_cases())
+        run = client.test_runs.create(
+            project_id, testlist="sdk-cases", target_evaluation_ids=[uuid.UUID(helpful.id)]
+        )
+        completion_ids = []
+        for i, case in enumerate(run.test_cases):
+            session = client.sessions.create()
+            recorded = client.recordings.create(
+                RecordPayload(
+                    project_id=project_id,
+                    all_messages=[
+                        {"role": "user", "content": case.variables["question"]},
+                        {"role": "assistant", "content": str(2 * case.variables["n"])},
+                    ],
+                    inputs=case.variables,
+                    session_info=session.session_info,
+                    test_run_info=run.get_test_run_info(case.id),
+                    eval_results={"exact": i != 1, "similarity": 0.25 * (i + 1)},
+                )
+            )
+            completion_ids.append(recorded.completion_id)
+            client.customer_feedback.update(
+                project_id, recorded.completion_id, {"policy-ok": i < 3}
+            )
+        return run.test_run_id, [c.id for c in run.test_cases]
+
+    run_id, case_ids = await anyio.to_thread.run_sync(use_the_sdk)
+    for i, case_id in enumerate(case_ids):  # an automatic evaluator scores each output
+        await results.score_result(db, OPERATOR, run_id, case_id, 0, helpful.id, [3, 4, 5, 4][i])
+
+    def read_the_results() -> Any:
+        client = Freeplay(freeplay_api_key=key, api_base=f"{live_url}/api")
+        return client.test_runs.get(project_id, run_id)
+
+    got = await anyio.to_thread.run_sync(read_the_results)
+
+    assert got.test_run_id == run_id
+    assert got.status == "completed"
+    assert got.summary_statistics.auto_evaluation["helpful"] == {
+        "kind": "numeric",
+        "count": 4,
+        "mean": 4.0,
+        "min": 3.0,
+        "max": 5.0,
+        "evaluation_id": helpful.id,
+    }
+    human = got.summary_statistics.human_evaluation["policy-ok"]
+    assert (human["count"], human["pass_count"], human["pass_rate"]) == (4, 3, 0.75)
+    async with httpx.AsyncClient(base_url=live_url) as http:
+        body = (
+            await http.get(
+                f"/api/v2/projects/{project_id}/test-runs/id/{run_id}",
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        ).json()
+    client_stats = body["summary_statistics"]["client_evaluation"]
+    assert (client_stats["exact"]["pass_count"], client_stats["exact"]["count"]) == (3, 4)
+    assert client_stats["similarity"]["mean"] == 0.625
+
+
+async def test_sdk_traces_record_agent_results(db: Database, live_url: str) -> None:
+    project = await projects.create_project(db, "Agents")
+    _, key = await keys.create_key(db, admin=False, project_ids=[project.id])
+    dataset = await datasets.create_dataset(
+        db, OPERATOR, project.id, NewDataset("agent-cases", TestCaseType.TRACE)
+    )
+    await test_cases.add_test_cases(
+        db, OPERATOR, project.id, dataset.id, [{"input": {"task": f"t{i}"}} for i in range(3)]
+    )
+
+    def use_the_sdk() -> str:
+        client = Freeplay(freeplay_api_key=key, api_base=f"{live_url}/api")
+        run = client.test_runs.create(project.id, testlist="agent-cases", include_outputs=True)
+        for case in run.get_trace_test_cases():
+            session = client.sessions.create()
+            trace = session.create_trace(input=case.input, agent_name="bot")
+            trace.record_output(
+                project.id,
+                {"answer": case.input["task"].upper()},
+                eval_results={"solved": case.input["task"] != "t2"},
+                test_run_info=run.get_test_run_info(case.id),
+            )
+        return run.test_run_id
+
+    run_id = await anyio.to_thread.run_sync(use_the_sdk)
+
+    run = await test_runs.get_test_run(db, OPERATOR, run_id)
+    summary = await results.summarize(db, run)
+    assert run.status.value == "completed"
+    assert summary.as_dict()["client_evaluation"]["solved"]["pass_rate"] == 2 / 3

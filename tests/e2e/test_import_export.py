@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from app.db.engine import Database
-from app.domain import datasets, projects, test_cases
+from app.domain import datasets, projects, results, test_cases, test_runs
 from app.domain.datasets import NewDataset, TestCaseType
 from app.domain.keys import OPERATOR
 from tests.support import completion_example, trace_example
@@ -323,3 +323,39 @@ async def test_an_interrupted_import_leaves_the_previous_version_intact(
     )
     assert retry.returncode == 0, retry.stderr
     assert "as version 2" in retry.stdout
+
+
+async def test_export_results_writes_one_row_per_case(
+    db: Database, database_url: str, project_id: str, tmp_path: Path
+) -> None:
+    dataset = await datasets.create_dataset(
+        db, OPERATOR, project_id, NewDataset("qa", TestCaseType.COMPLETION)
+    )
+    added = await test_cases.add_test_cases(
+        db, OPERATOR, project_id, dataset.id, [completion_example(i) for i in range(3)]
+    )
+    run = await test_runs.create_test_run(db, OPERATOR, project_id, test_runs.NewTestRun("qa"))
+    await results.record_result(
+        db,
+        OPERATOR,
+        run.id,
+        results.NewResult(added.case_ids[1], output="one", eval_results={"ok": True}),
+    )
+
+    jsonl, table = tmp_path / "r.jsonl", tmp_path / "r.csv"
+    first = cli(database_url, "export-results", "--run", run.id, str(jsonl), cwd=tmp_path)
+    second = cli(database_url, "export-results", "--run", run.id, str(table), cwd=tmp_path)
+    wrong = cli(
+        database_url, "export-results", "--run", run.id, str(tmp_path / "r.xlsx"), cwd=tmp_path
+    )
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert wrong.returncode == 1
+    rows = [orjson.loads(line) for line in jsonl.read_bytes().splitlines()]
+    assert [r["test_case_id"] for r in rows] == list(added.case_ids)
+    assert rows[1]["output"] == "one"
+    assert rows[1]["scores"] == {"client": {"ok": True}}
+    assert rows[1]["expected_output"] == completion_example(1)["output"]
+    with table.open() as file:
+        assert [r["client.ok"] for r in csv.DictReader(file)] == ["", "true", ""]

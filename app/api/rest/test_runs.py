@@ -1,6 +1,5 @@
 """Test runs over REST, as Freeplay's API and SDK call them (plus a few routes of ours)."""
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -25,7 +24,7 @@ from app.domain.jsontext import dumps
 from app.domain.keys import Principal
 from app.domain.pagination import page_limit
 from app.domain.test_runs import CaseFilter, FailedIn, TestRun, TestRunStatus
-from app.files import ResultsCsv, results_jsonl_row
+from app.files import result_lines
 from app.settings import Settings
 
 router = APIRouter(prefix="/api/v2/projects/{project_id}", tags=["test runs"])
@@ -180,18 +179,11 @@ async def export_results(
 ) -> StreamingResponse:
     """Inputs, expected output, recorded output and every score of each case, streamed."""
     run = await test_runs.get_test_run(db, caller, test_run_id, project_id)
-    table = ResultsCsv(await results.score_columns(db, run)) if format == "csv" else None
-
-    async def lines() -> AsyncIterator[bytes]:
-        if table is not None:
-            yield table.header()
-        async for row in results.export_rows(db, run):
-            yield results_jsonl_row(row.as_dict()) if table is None else table.row(row.as_dict())
-
+    columns = await results.score_columns(db, run)
     media = "text/csv" if format == "csv" else "application/x-ndjson"
     filename = f"test-run-{run.id}.{format}"
     return StreamingResponse(
-        lines(),
+        result_lines(results.export_dicts(db, run), columns, format),
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
