@@ -37,6 +37,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(test_cases.router)
     app.include_router(recordings.router)
     app.include_router(evaluations.router)
-    app.include_router(graphql_router())
-    app.add_middleware(RequestContextMiddleware)
+    app.include_router(graphql_router(settings))
+    app.add_middleware(RequestContextMiddleware, settings=settings)
     return app

@@ -21,6 +21,20 @@ class Settings(BaseSettings):
     # Size limits on what one request may write.
     max_cases_per_request: int = Field(default=10_000, ge=1)
     max_test_case_bytes: int = Field(default=256 * 1024, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    # A client that sends its body slower than this is cut off (408).
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    # GraphQL limits. Introspection (and field suggestions with it) can be turned off.
+    graphql_max_depth: int = Field(default=15, ge=1)
+    graphql_max_aliases: int = Field(default=30, ge=0)
+    graphql_max_tokens: int = Field(default=5_000, ge=1)
+    graphql_introspection: bool = True
+    # Operations per batched request; 0 turns batching off.
+    graphql_max_batch: int = Field(default=0, ge=0)
+
+    # How long an Idempotency-Key is remembered.
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
 
     @property
     def is_sqlite(self) -> bool:

@@ -62,8 +62,12 @@ class Api:
     def url(self, path: str) -> str:
         return f"/api/v2/projects/{self.project_id}{path}"
 
-    async def post(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
-        return await self.client.post(self.url(path), json=json, headers=self.headers, **kwargs)
+    async def post(
+        self, path: str, json: Any = None, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        return await self.client.post(
+            self.url(path), json=json, headers={**self.headers, **(headers or {})}, **kwargs
+        )
 
     async def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return await self.client.get(self.url(path), headers=self.headers, **kwargs)

@@ -77,7 +77,12 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
     return problem(422, "invalid_input", "Invalid input", f"{where}: {first.msg}{more}", errors)
 
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    413: "payload_too_large",
+}
 
 
 async def on_http_exception(request: Request, exc: Exception) -> Response:

@@ -312,3 +312,19 @@ class ResultScore(Base):
         UUIDText, ForeignKey("evaluations.id", ondelete="CASCADE")
     )
     value: Mapped[str] = mapped_column(JSONText)
+
+
+class IdempotencyKey(Base):
+    """A client's Idempotency-Key, remembered with what its first request made."""
+
+    __tablename__ = "idempotency_keys"
+
+    api_key_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # SHA-256 of the request, so a reuse with another request is told apart.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str | None] = mapped_column(UUIDText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -62,6 +62,10 @@ class RateLimited(DomainError):
     code, status, title = "rate_limited", 429, "Too many requests"
 
 
+class IdempotencyKeyReused(DomainError):
+    code, status, title = "idempotency_key_reused", 422, "Idempotency key reused"
+
+
 class Unavailable(DomainError):
     """The database does not answer (down, restarting, overloaded): worth retrying."""
 

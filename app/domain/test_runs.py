@@ -4,7 +4,7 @@ Creating a run of a whole dataset writes one row (plus its target evaluations) w
 dataset's size; its test cases are read from the dataset at the pinned version.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -18,6 +18,7 @@ from app.db.tables import Flavor as FlavorRow
 from app.db.tables import ResultScore, TestRunCase, TestRunEvaluation, TestRunResult
 from app.db.tables import TestCase as TestCaseRow
 from app.db.tables import TestRun as TestRunRow
+from app.domain import idempotency
 from app.domain.datasets import (
     Dataset,
     StoredTestCase,
@@ -121,8 +122,13 @@ def default_run_name(dataset_name: str, created_at: datetime) -> str:
 
 
 async def create_test_run(
-    db: Database, principal: Principal, project_id: str, new: NewTestRun
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    new: NewTestRun,
+    idempotency_key: str | None = None,
 ) -> TestRun:
+    """Make a run. With an idempotency key, a repeat of the request gets the same run."""
     if new.name is not None:
         check_text(new.name, ("test_run_name",))
         if len(new.name) > MAX_NAME:
@@ -133,8 +139,16 @@ async def create_test_run(
         check_text(new.description, ("test_run_description",))
     now = utcnow()
     run_id = new_id()
+    key = None if idempotency_key is None else idempotency.normalize_key(idempotency_key)
     async with db.write() as conn:
         pid = await visible_project_id(conn, principal, project_id)
+        if key is not None:
+            request = {"project_id": pid, **asdict(new)}
+            earlier = await idempotency.claim(
+                conn, principal, key, request, db.settings.idempotency_ttl_seconds
+            )
+            if earlier is not None:
+                return (await _runs(conn, _select_runs().where(TestRunRow.id == earlier)))[0]
         dataset = await dataset_named(conn, principal, pid, new.dataset_name, checked=True)
         flavor_id = (
             None if new.flavor_name is None else await flavor_id_named(conn, pid, new.flavor_name)
@@ -197,6 +211,8 @@ async def create_test_run(
                 TestRunCase.__table__.insert(),
                 [{"test_run_id": run_id, "test_case_id": case_id} for case_id in subset],
             )
+        if key is not None:
+            await idempotency.remember(conn, principal, key, run_id)
         return run
 
 

@@ -4,10 +4,11 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
 
-from app.api.request_id import current_request_id
+from app.api.request_info import current_request, current_request_id
 from app.domain.errors import DomainError
 
 log = logging.getLogger("testruns.errors")
@@ -19,13 +20,44 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, (DomainError, GraphQLError))
 
 
+# Strawberry's limit extensions report through graphql-core's validation and parser errors;
+# their messages tell which limit it was.
+_LIMITS = (
+    ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
+    ("aliases found. Allowed", "TOO_MANY_ALIASES"),
+    ("Document contains more than", "QUERY_TOO_LARGE"),
+    ("introspection has been disabled", "INTROSPECTION_DISABLED"),
+)
+
+
 def _code(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, DomainError):
         return original.code.upper()
     if error.path is None:
+        for fragment, code in _LIMITS:
+            if fragment in error.message:
+                return code
         return "GRAPHQL_VALIDATION_FAILED"
     return "INVALID_INPUT"
+
+
+def operation_label(context: ExecutionContext) -> str:
+    """e.g. "mutation createTestRun": the operation's type and name (or its root fields)."""
+    document = context.graphql_document
+    for definition in document.definitions if document else ():
+        if isinstance(definition, OperationDefinitionNode):
+            name = (
+                definition.name.value
+                if definition.name
+                else ",".join(
+                    s.name.value
+                    for s in definition.selection_set.selections
+                    if isinstance(s, FieldNode)
+                )
+            )
+            return f"{definition.operation.value} {name}"
+    return "unparsed"
 
 
 def log_unexpected(errors: list[GraphQLError]) -> None:
@@ -57,6 +89,9 @@ class ErrorCodes(MaskErrors):
 
     def on_operation(self) -> Iterator[None]:
         yield from super().on_operation()
+        request = current_request()
+        if request is not None:
+            request.operation = operation_label(self.execution_context)
         for error in getattr(self.execution_context.result, "errors", None) or ():
             extensions: dict[str, Any] = dict(error.extensions or {})
             extensions.setdefault("code", _code(error))

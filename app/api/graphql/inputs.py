@@ -48,6 +48,10 @@ class CreateTestRunInput:
     flavor_name: str | None = None
     target_evaluation_ids: list[strawberry.ID] | None = None
     test_case_filter: TestCaseFilterInput | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Repeat the mutation with the same key and input to get the same run back.",
+    )
 
     def to_domain(self) -> test_runs.NewTestRun:
         return test_runs.NewTestRun(

@@ -106,7 +106,11 @@ class Mutation:
     @strawberry.mutation(description="Snapshot a dataset as a new test run.")
     async def create_test_run(self, info: Info, input: CreateTestRunInput) -> CreateTestRunPayload:
         run = await test_runs.create_test_run(
-            info.context.db, info.context.principal, input.project_id, input.to_domain()
+            info.context.db,
+            info.context.principal,
+            input.project_id,
+            input.to_domain(),
+            input.idempotency_key,
         )
         return CreateTestRunPayload(test_run=TestRun.of(run))
 

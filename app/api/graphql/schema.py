@@ -1,12 +1,24 @@
-"""The GraphQL schema. ``schema.graphql`` at the repository root is its exported SDL."""
+"""The GraphQL schema. ``schema.graphql`` at the repository root is its exported SDL.
 
+Limits come from the settings; extensions are passed as classes or factories, so every
+operation gets its own instances (an extension instance holds per-operation state).
+"""
+
+from functools import partial
 from typing import Any
 
 import orjson
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.fastapi import GraphQLRouter
-from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.config import BatchingConfig, StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.api.graphql.context import get_context
@@ -14,6 +26,7 @@ from app.api.graphql.errors import ErrorCodes, log_unexpected
 from app.api.graphql.mutations import Mutation
 from app.api.graphql.queries import Query
 from app.api.graphql.scalars import SCALARS
+from app.settings import Settings
 
 
 class Schema(strawberry.Schema):
@@ -24,12 +37,45 @@ class Schema(strawberry.Schema):
         log_unexpected(errors)
 
 
-schema = Schema(
-    query=Query,
-    mutation=Mutation,
-    config=StrawberryConfig(scalar_map=SCALARS),
-    extensions=[ErrorCodes],
-)
+def _introspection_field(context: IgnoreContext) -> bool:
+    # GraphiQL's own introspection query is deep; it is not what the depth limit is for.
+    return context.field_name.startswith("__")
+
+
+def build_schema(settings: Settings | None = None) -> Schema:
+    settings = settings or Settings()
+    extensions: list[Any] = [
+        ErrorCodes,
+        partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
+        partial(
+            QueryDepthLimiter,
+            max_depth=settings.graphql_max_depth,
+            should_ignore=_introspection_field,
+        ),
+        partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
+    ]
+    if not settings.graphql_introspection:
+        extensions.append(DisableIntrospection)
+    batching = (
+        BatchingConfig(max_operations=settings.graphql_max_batch)
+        if settings.graphql_max_batch
+        else None
+    )
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(
+            scalar_map=SCALARS,
+            disable_field_suggestions=not settings.graphql_introspection,
+            batching_config=batching,
+        ),
+        extensions=extensions,
+    )
+
+
+# The schema with default settings: what `testruns export-schema` writes (limits do not
+# change the SDL).
+schema = build_schema(Settings())
 
 
 class Router(GraphQLRouter[Any, None]):
@@ -37,5 +83,10 @@ class Router(GraphQLRouter[Any, None]):
         return orjson.dumps(data)
 
 
-def graphql_router() -> Router:
-    return Router(schema, path="/graphql", context_getter=get_context, allow_queries_via_get=False)
+def graphql_router(settings: Settings) -> Router:
+    return Router(
+        build_schema(settings),
+        path="/graphql",
+        context_getter=get_context,
+        allow_queries_via_get=False,
+    )

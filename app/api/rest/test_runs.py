@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response, StreamingResponse
 
 from app.api.auth import database, principal, settings
@@ -52,6 +52,13 @@ def _case_filter(body: TestCaseFilter | None) -> CaseFilter | None:
 async def create_test_run(
     project_id: str,
     body: CreateTestRunRequest,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="Repeat a request with the same key and body to get the same run "
+            "back instead of a second one."
+        ),
+    ] = None,
     db: Database = Depends(database),
     caller: Principal = Depends(principal),
 ) -> Response:
@@ -69,6 +76,7 @@ async def create_test_run(
             target_evaluation_ids=tuple(body.target_evaluation_ids or ()),
             case_filter=_case_filter(body.test_case_filter),
         ),
+        idempotency_key,
     )
     cases = await test_runs.run_cases(db, run)
     if run.test_case_type is TestCaseType.COMPLETION:
