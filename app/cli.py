@@ -4,7 +4,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.exc import OperationalError
@@ -96,6 +96,27 @@ def keys_create(
     typer.echo(key)
 
 
+@keys_cli.command("list")
+def keys_list() -> None:
+    """Every key by its prefix, with its scope and when it was last used."""
+    from app.domain import keys
+
+    for key in _run(lambda db, _: keys.list_keys(db)):
+        scope = "admin" if key.is_admin else ",".join(key.project_ids)
+        used = key.last_used_at.isoformat(timespec="seconds") if key.last_used_at else "never"
+        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+        typer.echo(f"{key.prefix}  {state:<18}  last used {used:<25}  {scope}  {key.name}")
+
+
+@keys_cli.command("revoke")
+def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix or id.")]) -> None:
+    """Revoke a key: requests with it are refused from now on."""
+    from app.domain import keys
+
+    key = _run(lambda db, _: keys.revoke_key(db, prefix))
+    typer.echo(f"Revoked key {key.prefix}")
+
+
 @cli.command()
 def demo(
     host: Annotated[str, typer.Option(help="Host the examples should call.")] = "127.0.0.1",
@@ -172,9 +193,33 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
+        log_config=log_config(log_level.upper()),
+        access_log=False,  # the app writes its own, one JSON line per request
+        timeout_keep_alive=5,
         loop="uvloop",
         http="httptools",
     )
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """Access log lines as they are (JSON); everything else with its level and logger."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {"format": "%(message)s"},
+            "default": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        },
+        "handlers": {
+            "access": {"class": "logging.StreamHandler", "formatter": "plain"},
+            "default": {"class": "logging.StreamHandler", "formatter": "default"},
+        },
+        "loggers": {
+            "testruns.access": {"handlers": ["access"], "level": level, "propagate": False},
+            "testruns": {"handlers": ["default"], "level": level, "propagate": False},
+            "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
+        },
+    }
 
 
 @cli.command("export-schema")

@@ -131,3 +131,41 @@ async def is_valid_key(db: Database, key: str) -> bool:
     except Unauthenticated:
         return False
     return True
+
+
+async def list_keys(db: Database) -> list[ApiKeyInfo]:
+    """Every key, newest first (for the operator; keys are shown by prefix only)."""
+    async with db.read() as conn:
+        rows = (await conn.execute(select(ApiKey).order_by(ApiKey.created_at.desc()))).all()
+        links = (await conn.execute(select(ApiKeyProject))).all()
+    projects: dict[str, list[str]] = {}
+    for link in links:
+        projects.setdefault(link.api_key_id, []).append(link.project_id)
+    return [
+        ApiKeyInfo(
+            id=row.id,
+            prefix=row.prefix,
+            name=row.name,
+            is_admin=row.is_admin,
+            project_ids=tuple(sorted(projects.get(row.id, ()))),
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+            revoked_at=row.revoked_at,
+        )
+        for row in rows
+    ]
+
+
+async def revoke_key(db: Database, prefix_or_id: str) -> ApiKeyInfo:
+    """Revoke the one key with this id or prefix; it stops working at once."""
+    matches = [
+        key for key in await list_keys(db) if key.id == prefix_or_id or key.prefix == prefix_or_id
+    ]
+    if len(matches) != 1:
+        raise InvalidInput(
+            f"{len(matches)} keys match {prefix_or_id!r}; give a key's full prefix or id"
+        )
+    key = matches[0]
+    async with db.write() as conn:
+        await conn.execute(update(ApiKey).where(ApiKey.id == key.id).values(revoked_at=utcnow()))
+    return key

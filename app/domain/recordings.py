@@ -106,7 +106,8 @@ async def _session(conn: AsyncConnection, project_id: str, session_id: str, meta
             )
         )
     elif found != project_id:
-        raise Conflict(f"session {session_id} belongs to another project")
+        # Said as if it were missing: whether an id is used elsewhere is not this caller's.
+        raise NotFound(f"session {session_id} not found")
 
 
 async def _save(
@@ -147,8 +148,10 @@ async def _save(
                 **values,
             )
         )
-    elif existing.project_id != project_id or existing.kind != kind.value:
-        raise Conflict(f"{kind.value} {recording_id} was recorded elsewhere")
+    elif existing.project_id != project_id:
+        raise NotFound(f"{kind.value} {recording_id} not found")
+    elif existing.kind != kind.value:
+        raise Conflict(f"{recording_id} is already the id of a {existing.kind}")
     else:
         await conn.execute(
             update(RecordingRow).where(RecordingRow.id == recording_id).values(values)

@@ -1,5 +1,7 @@
 """The `testruns` command line, run as a user runs it."""
 
+import base64
+import hashlib
 import os
 import stat
 import subprocess
@@ -8,8 +10,10 @@ from pathlib import Path
 
 import httpx
 import orjson
+from sqlalchemy import text
 
 from app.api.graphql.schema import schema
+from app.db.engine import Database
 from app.main import create_app
 from app.settings import Settings
 
@@ -117,3 +121,65 @@ def test_export_schema_writes_the_served_sdl(tmp_path: Path, database_url: str) 
     run_cli("export-schema", str(tmp_path / "out.graphql"), cwd=tmp_path, database_url=database_url)
 
     assert (tmp_path / "out.graphql").read_text() == schema.as_str() + "\n"
+
+
+async def test_keys_are_listed_by_prefix_and_revoked(tmp_path: Path, database_url: str) -> None:
+    run_cli("db", "upgrade", cwd=tmp_path, database_url=database_url)
+    project_id = last_line(
+        run_cli("projects", "create", "P", cwd=tmp_path, database_url=database_url)
+    )
+    key = last_line(
+        run_cli(
+            "keys",
+            "create",
+            "--project",
+            project_id,
+            "--name",
+            "ci",
+            cwd=tmp_path,
+            database_url=database_url,
+        )
+    )
+    app = create_app(Settings(database_url=database_url, data_dir=tmp_path / "data"))
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {key}"}
+
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        before = await client.get(f"/api/v2/projects/{project_id}/datasets", headers=headers)
+        listed = run_cli("keys", "list", cwd=tmp_path, database_url=database_url)
+        revoked = run_cli("keys", "revoke", key[:12], cwd=tmp_path, database_url=database_url)
+        after = await client.get(f"/api/v2/projects/{project_id}/datasets", headers=headers)
+    await app.state.db.dispose()
+
+    assert before.status_code == 200
+    assert key[:12] in listed
+    assert key not in listed
+    assert "last used 20" in listed
+    assert project_id in listed
+    assert "Revoked" in revoked
+    assert after.status_code == 401
+    assert "revoked" in run_cli("keys", "list", cwd=tmp_path, database_url=database_url)
+
+
+async def test_keys_are_long_random_and_stored_only_as_a_hash(
+    tmp_path: Path, database_url: str
+) -> None:
+    run_cli("db", "upgrade", cwd=tmp_path, database_url=database_url)
+    made = [
+        last_line(run_cli("keys", "create", "--admin", cwd=tmp_path, database_url=database_url))
+        for _ in range(2)
+    ]
+
+    db = Database(Settings(database_url=database_url))
+    async with db.read() as conn:
+        stored = [
+            tuple(map(str, row)) for row in await conn.execute(text("SELECT * FROM api_keys"))
+        ]
+    await db.dispose()
+
+    assert made[0] != made[1]
+    for key in made:
+        secret = key.removeprefix("trk_")
+        assert len(base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))) >= 32
+        assert not any(key in value for row in stored for value in row)
+        assert any(hashlib.sha256(key.encode()).hexdigest() in row for row in stored)
