@@ -28,7 +28,7 @@ def normalize_key(key: str) -> str:
     """The key as sent, without the quotes of the draft's structured-field form."""
     if len(key) >= 2 and key[0] == key[-1] == '"':
         key = key[1:-1]
-    if not key or len(key) > MAX_KEY or not key.isprintable():
+    if not key.strip() or len(key) > MAX_KEY or not key.isprintable():
         raise InvalidInput.at(
             ("Idempotency-Key",), f"an idempotency key is 1 to {MAX_KEY} printable characters"
         )

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, or_, select
+from sqlalchemy import Row, Select, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.engine import Database
@@ -403,7 +403,8 @@ async def list_test_runs(
         pid = await visible_project_id(conn, principal, project_id)
         conditions = [TestRunRow.project_id == pid]
         if dataset_id is not None:
-            conditions.append(TestRunRow.dataset_id == (canonical_id(dataset_id) or ""))
+            did = canonical_id(dataset_id)  # not a uuid: no dataset, so no runs
+            conditions.append(false() if did is None else TestRunRow.dataset_id == did)
         if status is not None:
             conditions.append(TestRunRow.status == status.value)
         query = _select_runs().where(*conditions)

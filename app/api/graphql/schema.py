@@ -89,4 +89,5 @@ def graphql_router(settings: Settings) -> Router:
         path="/graphql",
         context_getter=get_context,
         allow_queries_via_get=False,
+        include_in_schema=False,  # GraphQL documents itself (schema.graphql, introspection)
     )

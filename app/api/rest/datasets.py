@@ -7,6 +7,8 @@ from starlette.responses import Response
 
 from app.api.auth import database, principal, settings
 from app.api.rest.models import (
+    MAX_INT,
+    PROBLEMS,
     AgentDatasetOut,
     CreateAgentDatasetRequest,
     CreatePromptDatasetRequest,
@@ -23,7 +25,7 @@ from app.domain.keys import Principal
 from app.domain.pagination import page_limit
 from app.settings import Settings
 
-router = APIRouter(prefix="/api/v2/projects/{project_id}", tags=["datasets"])
+router = APIRouter(prefix="/api/v2/projects/{project_id}", tags=["datasets"], responses=PROBLEMS)
 
 Force = Annotated[
     bool, Query(description="Delete even though test runs use it; they keep their cases.")
@@ -249,8 +251,8 @@ async def get_dataset_by_name(
 @router.get("/datasets", response_model=DatasetList, summary="List the project's datasets")
 async def list_datasets(
     project_id: str,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int | None, Query(ge=1)] = None,
+    page: Annotated[int, Query(ge=1, le=MAX_INT)] = 1,
+    page_size: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     db: Database = Depends(database),
     config: Settings = Depends(settings),
     caller: Principal = Depends(principal),

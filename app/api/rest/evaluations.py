@@ -5,6 +5,7 @@ from starlette.responses import Response
 
 from app.api.auth import database, principal
 from app.api.rest.models import (
+    PROBLEMS,
     CreateEvaluationRequest,
     CreateFlavorRequest,
     EvaluationList,
@@ -26,7 +27,9 @@ from app.domain.evaluations import (
 )
 from app.domain.keys import Principal
 
-router = APIRouter(prefix="/api/v2/projects/{project_id}", tags=["evaluations and flavors"])
+router = APIRouter(
+    prefix="/api/v2/projects/{project_id}", tags=["evaluations and flavors"], responses=PROBLEMS
+)
 
 
 def evaluation_out(evaluation: Evaluation) -> EvaluationOut:

@@ -9,6 +9,46 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 
+class FieldProblem(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457 problem details), served as application/problem+json."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="Stable: not_found, invalid_input, conflict, ...")
+    errors: list[FieldProblem] | None = None
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": Problem.model_json_schema()}},
+    }
+
+
+# The errors any project route may answer with, documented once for every router.
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: _problem("Malformed request (the body is not JSON)."),
+    401: _problem("No API key, or an unknown or revoked one."),
+    404: _problem("No such project, dataset, run or case, or not one this key may see."),
+    409: _problem("Conflict (a name that is taken, a resource that is in use)."),
+    413: _problem("The body is larger than the limit."),
+    415: _problem("The body is not sent as JSON."),
+    422: _problem("Invalid values; `errors` says which."),
+    503: _problem("The database does not answer; retry after `Retry-After` seconds."),
+}
+
+
+# Bounds of numbered pages and version numbers in query strings (the database's integers).
+MAX_INT = 2**31 - 1
+
+
 class Body(BaseModel):
     # The Freeplay SDK sends every key, null when unset; unknown keys are ignored.
     model_config = ConfigDict(extra="ignore")

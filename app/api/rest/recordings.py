@@ -10,14 +10,14 @@ from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel
 
 from app.api.auth import database, principal
-from app.api.rest.models import CompletionRecorded, TraceRecorded
+from app.api.rest.models import PROBLEMS, CompletionRecorded, TraceRecorded
 from app.db.engine import Database
 from app.domain import recordings
 from app.domain.errors import InvalidInput
 from app.domain.keys import Principal
 from app.domain.recordings import RecordingKind
 
-router = APIRouter(prefix="/api/v2/projects/{project_id}", tags=["recordings"])
+router = APIRouter(prefix="/api/v2/projects/{project_id}", tags=["recordings"], responses=PROBLEMS)
 
 RecordingBody = Annotated[
     dict[str, Any],

@@ -8,6 +8,8 @@ from starlette.responses import Response
 from app.api.auth import database, principal, settings
 from app.api.rest import rendering
 from app.api.rest.models import (
+    MAX_INT,
+    PROBLEMS,
     AddTestCasesOut,
     AddTestCasesRequest,
     DatasetCompletionCase,
@@ -23,6 +25,7 @@ from app.settings import Settings
 router = APIRouter(
     prefix="/api/v2/projects/{project_id}/datasets/id/{dataset_id}/test-cases",
     tags=["test cases"],
+    responses=PROBLEMS,
 )
 
 
@@ -55,9 +58,11 @@ async def add_test_cases(
 async def list_test_cases(
     project_id: str,
     dataset_id: str,
-    page: Annotated[int | None, Query(ge=1, description="Without it, every case.")] = None,
-    page_size: Annotated[int | None, Query(ge=1)] = None,
-    version: Annotated[int | None, Query(ge=0, description="A past version.")] = None,
+    page: Annotated[
+        int | None, Query(ge=1, le=MAX_INT, description="Without it, every case.")
+    ] = None,
+    page_size: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    version: Annotated[int | None, Query(ge=0, le=MAX_INT, description="A past version.")] = None,
     db: Database = Depends(database),
     config: Settings = Depends(settings),
     caller: Principal = Depends(principal),

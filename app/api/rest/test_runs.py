@@ -8,6 +8,8 @@ from starlette.responses import Response, StreamingResponse
 from app.api.auth import database, principal, settings
 from app.api.rest import rendering
 from app.api.rest.models import (
+    MAX_INT,
+    PROBLEMS,
     CreateTestRunRequest,
     Progress,
     SummaryStatistics,
@@ -18,7 +20,7 @@ from app.api.rest.models import (
     TestRunWithTestCasesInfo,
 )
 from app.db.engine import Database
-from app.domain import results, test_runs
+from app.domain import idempotency, results, test_runs
 from app.domain.datasets import TestCaseType
 from app.domain.jsontext import dumps
 from app.domain.keys import Principal
@@ -27,7 +29,7 @@ from app.domain.test_runs import CaseFilter, FailedIn, TestRun, TestRunStatus
 from app.files import result_lines
 from app.settings import Settings
 
-router = APIRouter(prefix="/api/v2/projects/{project_id}", tags=["test runs"])
+router = APIRouter(prefix="/api/v2/projects/{project_id}", tags=["test runs"], responses=PROBLEMS)
 
 
 def _case_filter(body: TestCaseFilter | None) -> CaseFilter | None:
@@ -56,7 +58,9 @@ async def create_test_run(
         str | None,
         Header(
             description="Repeat a request with the same key and body to get the same run "
-            "back instead of a second one."
+            "back instead of a second one.",
+            max_length=idempotency.MAX_KEY + 2,
+            pattern=r"^[\x20-\x7e]+$",
         ),
     ] = None,
     db: Database = Depends(database),
@@ -116,8 +120,8 @@ def run_out(run: TestRun) -> TestRunOut:
 @router.get("/test-runs", response_model=TestRunList, summary="List test runs, newest first")
 async def list_test_runs(
     project_id: str,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int | None, Query(ge=1)] = None,
+    page: Annotated[int, Query(ge=1, le=MAX_INT)] = 1,
+    page_size: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     dataset_id: str | None = None,
     status: TestRunStatus | None = None,
     db: Database = Depends(database),
