@@ -9,11 +9,13 @@ from app.domain.keys import Principal
 from app.settings import Settings
 
 
-def database(request: Request) -> Database:
+# These dependencies are `async` although they do not await: FastAPI would run plain
+# functions in a thread pool, a thread hop on every request.
+async def database(request: Request) -> Database:
     return request.app.state.db
 
 
-def settings(request: Request) -> Settings:
+async def settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -23,4 +25,4 @@ async def principal(request: Request) -> Principal:
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthenticated("send your API key as 'Authorization: Bearer <api key>'")
-    return await keys.authenticate(database(request), key.strip())
+    return await keys.authenticate(await database(request), key.strip())

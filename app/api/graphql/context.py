@@ -41,7 +41,7 @@ async def get_context(request: Request) -> Context:
     # GET serves the GraphiQL page only (queries over GET are off); every operation is a POST
     # and must carry a key.
     caller = None if request.method == "GET" else await principal(request)
-    return Context(db=database(request), settings=settings(request), caller=caller)
+    return Context(db=await database(request), settings=await settings(request), caller=caller)
 
 
 Info = StrawberryInfo[Context, None]
