@@ -122,6 +122,12 @@ async def _ensure_demo_data(db: Database, project_id: str) -> None:
         )
 
 
+def saved_demo(settings: Settings) -> Demo | None:
+    """The demo project and key recorded by ``ensure_demo``, if any (the project may since
+    have been deleted)."""
+    return _read_demo_file(settings)
+
+
 def _read_demo_file(settings: Settings) -> Demo | None:
     try:
         data = orjson.loads(settings.demo_file.read_bytes())
