@@ -1,8 +1,9 @@
-"""The pages a browser opens: GraphiQL (the page of ``GET /graphql``), Swagger UI at
-``/docs`` and Redoc at ``/redoc``.
+"""The pages a browser opens: the console at ``/``, GraphiQL (the page of ``GET /graphql``),
+Swagger UI at ``/docs`` and Redoc at ``/redoc``.
 
 Every script and stylesheet they load is served by the app itself, so they work without
-internet access: our own files from ``app/web/static``, third-party ones from
+internet access: the console's own files (plain JavaScript modules, no build step) from
+``app/web/static``, third-party ones from
 ``app/web/vendor``, which ``scripts/web-assets`` (also run by ``scripts/run`` and
 ``scripts/test``) fills from ``web/package-lock.json``. Without those files the API works
 and the pages say how to build them. No page or file here needs an API key.
@@ -17,7 +18,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.staticfiles import StaticFiles
@@ -135,9 +136,15 @@ def _not_built(page: str, files: tuple[str, ...]) -> HTMLResponse | None:
 they have not been built on this machine. Build them with <code>scripts/web-assets</code>
 (<code>scripts/run</code> does it too): it installs them with npm from
 <code>web/package-lock.json</code> into <code>app/web/vendor/</code>.</p>
-<p>The REST and GraphQL APIs work without them.</p>
+<p>The REST and GraphQL APIs work without them, and so does the <a href="/">console</a>.</p>
 </body></html>"""
     return HTMLResponse(body, status_code=503)
+
+
+@router.get("/")
+async def console() -> FileResponse:
+    """The console: a small frontend over the public GraphQL API."""
+    return FileResponse(STATIC_DIR / "index.html")
 
 
 @router.get("/docs")
