@@ -13,14 +13,9 @@ export const CASE_FIELDS = `
     ... on TraceTestCase { id input expectedJson: output customMetadata }
   }`;
 
-function field(label, value, limit, compact = false) {
+function field(label, value, limit) {
   if (value === null || value === undefined) return null;
-  return h(
-    "div",
-    { class: "field" },
-    h("span", { class: "label" }, label),
-    h("pre", {}, json(value, limit, compact)),
-  );
+  return h("div", { class: "field" }, h("span", { class: "label" }, label), h("pre", {}, json(value, limit)));
 }
 
 function variables(values) {
@@ -50,7 +45,7 @@ export function caseView(testCase, limit = 600) {
           )
         : null,
       field("Expected output", testCase.expectedText, limit),
-      field("Metadata", testCase.metadata, limit, true),
+      field("Metadata", testCase.metadata, limit),
     );
   }
   return h(
@@ -59,7 +54,7 @@ export function caseView(testCase, limit = 600) {
     h("span", { class: "badge kind" }, "trace"),
     field("Input", testCase.input, limit),
     field("Expected output", testCase.expectedJson, limit),
-    field("Metadata", testCase.customMetadata, limit, true),
+    field("Metadata", testCase.customMetadata, limit),
   );
 }
 

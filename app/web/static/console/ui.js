@@ -41,10 +41,12 @@ export const signed = (x) => (x === null || x === undefined ? "–" : (x > 0 ? "
 export const percent = (x) => (x === null || x === undefined ? "–" : `${(x * 100).toFixed(1)}%`);
 export const when = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
 
-// A JSON value as text: strings as they are, objects indented (or on one line, `compact`).
-export function json(value, limit = 0, compact = false) {
-  const text = typeof value === "string" ? value : JSON.stringify(value, null, compact ? 0 : 2);
+// A JSON value as text: strings as they are, other values on one line when short, else
+// indented; cut at `limit` characters.
+export function json(value, limit = 0) {
+  let text = typeof value === "string" ? value : JSON.stringify(value);
   if (text === undefined) return "null";
+  if (typeof value !== "string" && text.length > 100) text = JSON.stringify(value, null, 2);
   return limit && text.length > limit ? text.slice(0, limit) + "…" : text;
 }
 
@@ -63,7 +65,7 @@ export function pager(load, render, size) {
   const info = h("span", { class: "pager-info muted" });
   const previous = h("button", { type: "button", onclick: () => show(page - 1) }, "← Previous");
   const next = h("button", { type: "button", onclick: () => show(page + 1) }, "Next →");
-  const element = h("div", { class: "pager" }, body, h("nav", {}, previous, info, next));
+  const element = h("div", { class: "pager" }, h("nav", {}, previous, info, next), body);
   const cursors = [null]; // cursors[i] is the `after` of page i
   let page = 0;
 
