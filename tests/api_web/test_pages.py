@@ -155,3 +155,10 @@ async def test_pages_say_how_to_build_missing_assets_and_the_api_still_works(
     await app.state.db.dispose()
 
     assert answer.json() == {"data": {"projects": [{"id": api.project_id}]}}
+
+
+def test_graphiql_tabs_are_the_readme_examples() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+    for operation in (web.CREATE_TEST_RUN, web.PROJECT_DATASETS):
+        assert f"```graphql\n{operation}```" in readme
