@@ -3,10 +3,10 @@ Swagger UI at ``/docs`` and Redoc at ``/redoc``.
 
 Every script and stylesheet they load is served by the app itself, so they work without
 internet access: the console's own files (plain JavaScript modules, no build step) from
-``app/web/static``, third-party ones from
-``app/web/vendor``, which ``scripts/web-assets`` (also run by ``scripts/run`` and
-``scripts/test``) fills from ``web/package-lock.json``. Without those files the API works
-and the pages say how to build them. No page or file here needs an API key.
+``app/web/static``; third-party ones from ``app/web/vendor``, which ``scripts/web-assets``
+(also run by ``scripts/run`` and ``scripts/test``) fills from ``web/package-lock.json``.
+Without those the API still works and the pages say how to build them. No page or file
+here needs an API key.
 """
 
 import contextlib
@@ -205,4 +205,6 @@ async def graphiql_page(request: Request) -> HTMLResponse:
     config = {"url": str(request.url.path), "headers": headers, "tabs": tabs}
     # Inside <script>, only "<" could end the element early; JSON may escape it.
     script_safe = orjson.dumps(config).decode().replace("<", "\\u003c")
-    return HTMLResponse(GRAPHIQL_PAGE.replace("{{ config }}", script_safe))
+    page = GRAPHIQL_PAGE.replace("{{ config }}", script_safe)
+    # It may hold the demo key: not for caches.
+    return HTMLResponse(page, headers={"Cache-Control": "no-store"})

@@ -54,6 +54,7 @@ async def test_graphiql_loads_from_the_app_with_the_demo_key_and_readme_tabs(
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["cache-control"] == "no-store"
     await assert_served_without_a_key(client, response.text)
     config = graphiql_config(response.text)
     assert json.loads(config["headers"]) == {"Authorization": f"Bearer {demo.api_key}"}
