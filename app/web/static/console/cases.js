@@ -15,7 +15,12 @@ export const CASE_FIELDS = `
 
 function field(label, value, limit) {
   if (value === null || value === undefined) return null;
-  return h("div", { class: "field" }, h("span", { class: "label" }, label), h("pre", {}, json(value, limit)));
+  return h(
+    "div",
+    { class: "field" },
+    h("span", { class: "label" }, label),
+    h("pre", {}, json(value, limit)),
+  );
 }
 
 function variables(values) {

@@ -40,7 +40,11 @@ export async function compareView(view, projectId, baseId, candidateId) {
       "p",
       { class: "muted" },
       `${number(c.sharedCaseCount)} shared cases · `,
-      h("span", { class: c.regressionCount ? "worse" : "" }, `${number(c.regressionCount)} regressions`),
+      h(
+        "span",
+        { class: c.regressionCount ? "worse" : "" },
+        `${number(c.regressionCount)} regressions`,
+      ),
       ` · ${number(c.improvementCount)} improvements`,
     ),
     section("Evaluations", evaluationTable(c.evaluations)),
@@ -58,17 +62,39 @@ export async function compareView(view, projectId, baseId, candidateId) {
 
 function evaluationTable(rows) {
   if (!rows.length) return h("p", { class: "muted" }, "No evaluation was scored in both runs.");
-  const headings = ["Evaluation", "Source", "Pairs", "Base mean", "Candidate mean", "Δ mean", "95% CI", "Wins / ties / losses"];
+  const headings = [
+    "Evaluation",
+    "Source",
+    "Pairs",
+    "Base mean",
+    "Candidate mean",
+    "Δ mean",
+    "95% CI",
+    "Wins / ties / losses",
+  ];
   return h(
     "table",
     { class: "evaluations" },
-    h("thead", {}, h("tr", {}, headings.map((t) => h("th", {}, t)))),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        headings.map((t) => h("th", {}, t)),
+      ),
+    ),
     h(
       "tbody",
       {},
       rows.map((e) => {
         // Worse for sure when the whole interval is below zero; better when above.
-        const verdict = e.ciHigh !== null && e.ciHigh < 0 ? "worse" : e.ciLow !== null && e.ciLow > 0 ? "better" : "";
+        const verdict =
+          e.ciHigh !== null && e.ciHigh < 0
+            ? "worse"
+            : e.ciLow !== null && e.ciLow > 0
+              ? "better"
+              : "";
         return h(
           "tr",
           { class: verdict },
@@ -78,7 +104,11 @@ function evaluationTable(rows) {
           h("td", { class: "num" }, score(e.baseMean)),
           h("td", { class: "num" }, score(e.candidateMean)),
           h("td", { class: "num delta" }, signed(e.meanDelta)),
-          h("td", { class: "num" }, e.ciLow === null ? "–" : `[${signed(e.ciLow)}, ${signed(e.ciHigh)}]`),
+          h(
+            "td",
+            { class: "num" },
+            e.ciLow === null ? "–" : `[${signed(e.ciLow)}, ${signed(e.ciHigh)}]`,
+          ),
           h("td", { class: "num" }, `${e.wins} / ${e.ties} / ${e.losses}`),
         );
       }),
@@ -105,8 +135,18 @@ function regression(r) {
     h(
       "div",
       { class: "outputs" },
-      h("div", {}, h("span", { class: "label" }, "Base output"), h("pre", {}, json(r.baseOutput, 1200))),
-      h("div", {}, h("span", { class: "label" }, "Candidate output"), h("pre", {}, json(r.candidateOutput, 1200))),
+      h(
+        "div",
+        {},
+        h("span", { class: "label" }, "Base output"),
+        h("pre", {}, json(r.baseOutput, 1200)),
+      ),
+      h(
+        "div",
+        {},
+        h("span", { class: "label" }, "Candidate output"),
+        h("pre", {}, json(r.candidateOutput, 1200)),
+      ),
     ),
   );
 }

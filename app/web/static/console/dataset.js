@@ -1,7 +1,7 @@
 // A dataset: its test cases a page at a time, and the form that creates a test run of it.
 import { graphql } from "./api.js";
 import { CASE_FIELDS, caseList } from "./cases.js";
-import { h, link, number, pager, section, showError } from "./ui.js";
+import { h, link, number, pager, route, section, showError } from "./ui.js";
 
 const DATASET = `query Dataset($projectId: ID!, $id: ID!) {
   project(id: $projectId) {
@@ -31,7 +31,8 @@ export async function datasetView(view, projectId, datasetId) {
   if (!project || !dataset) throw new Error("No such dataset (or the key may not see it).");
 
   const cases = pager(
-    async (first, after) => (await graphql(CASES, { id: datasetId, first, after })).dataset.testCases,
+    async (first, after) =>
+      (await graphql(CASES, { id: datasetId, first, after })).dataset.testCases,
     caseList,
     50,
   );
@@ -42,7 +43,8 @@ export async function datasetView(view, projectId, datasetId) {
     h(
       "p",
       { class: "muted" },
-      `${dataset.testCaseType.toLowerCase()} dataset · ${number(dataset.testCaseCount)} test cases · version ${dataset.version}`,
+      `${dataset.testCaseType.toLowerCase()} dataset · ` +
+        `${number(dataset.testCaseCount)} test cases · version ${dataset.version}`,
       dataset.description ? ` · ${dataset.description}` : "",
     ),
     section("Create a test run", runForm(project, dataset)),
@@ -85,7 +87,7 @@ function runForm(project, dataset) {
         if (flavor.value) input.flavorName = flavor.value;
         try {
           const { createTestRun } = await graphql(CREATE_RUN, { input });
-          location.hash = `#/projects/${encodeURIComponent(project.id)}/runs/${encodeURIComponent(createTestRun.testRun.id)}`;
+          location.hash = route("projects", project.id, "runs", createTestRun.testRun.id);
         } catch (error) {
           showError(error);
           submit.disabled = false;
@@ -101,7 +103,17 @@ function runForm(project, dataset) {
       h("legend", {}, "Evaluations"),
       project.evaluations.length
         ? project.evaluations.map((e, i) =>
-            h("label", { class: "check" }, evaluations[i], ` ${e.name} `, h("span", { class: "muted small" }, `${e.source.toLowerCase()}, ${e.kind.toLowerCase()}`)),
+            h(
+              "label",
+              { class: "check" },
+              evaluations[i],
+              ` ${e.name} `,
+              h(
+                "span",
+                { class: "muted small" },
+                `${e.source.toLowerCase()}, ${e.kind.toLowerCase()}`,
+              ),
+            ),
           )
         : h("span", { class: "muted" }, "The project has no evaluations."),
     ),

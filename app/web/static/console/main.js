@@ -85,7 +85,17 @@ function drawKeyStatus() {
   }
   status.replaceChildren(
     h("span", { class: "muted" }, `key …${key.slice(-4)}`),
-    h("button", { type: "button", onclick: () => { apiKey.clear(); render(); } }, "Change key"),
+    h(
+      "button",
+      {
+        type: "button",
+        onclick: () => {
+          apiKey.clear();
+          render();
+        },
+      },
+      "Change key",
+    ),
   );
 }
 

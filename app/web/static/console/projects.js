@@ -1,7 +1,7 @@
 // The projects the key may see; a project's datasets and test runs, and picking two runs
 // to compare.
 import { graphql } from "./api.js";
-import { h, link, number, pager, progressBar, section, statusBadge, when } from "./ui.js";
+import { h, link, number, pager, progressBar, route, section, statusBadge, when } from "./ui.js";
 
 const PROJECTS = `query Projects { projects { id name createdAt } }`;
 
@@ -54,7 +54,15 @@ export async function projectView(view, projectId) {
       h(
         "table",
         {},
-        h("thead", {}, h("tr", {}, ["Dataset", "Kind", "Cases", "Version", "Updated"].map((t) => h("th", {}, t)))),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ["Dataset", "Kind", "Cases", "Version", "Updated"].map((t) => h("th", {}, t)),
+          ),
+        ),
         h(
           "tbody",
           {},
@@ -62,7 +70,12 @@ export async function projectView(view, projectId) {
             h(
               "tr",
               {},
-              h("td", {}, link(d.name, "projects", projectId, "datasets", d.id), h("div", { class: "muted small" }, d.description)),
+              h(
+                "td",
+                {},
+                link(d.name, "projects", projectId, "datasets", d.id),
+                h("div", { class: "muted small" }, d.description),
+              ),
               h("td", {}, d.testCaseType.toLowerCase()),
               h("td", { class: "num" }, number(d.testCaseCount)),
               h("td", { class: "num" }, number(d.version)),
@@ -75,10 +88,17 @@ export async function projectView(view, projectId) {
   );
 
   const picked = { base: null, candidate: null };
-  const compare = h("button", { type: "button", disabled: true, onclick: () => {
-    location.hash = `#/projects/${encodeURIComponent(projectId)}/compare/` +
-      `${encodeURIComponent(picked.base)}/${encodeURIComponent(picked.candidate)}`;
-  } }, "Compare base → candidate");
+  const compare = h(
+    "button",
+    {
+      type: "button",
+      disabled: true,
+      onclick: () => {
+        location.hash = route("projects", projectId, "compare", picked.base, picked.candidate);
+      },
+    },
+    "Compare base → candidate",
+  );
   const pick = (role, id) => {
     picked[role] = id;
     compare.disabled = !picked.base || !picked.candidate || picked.base === picked.candidate;
@@ -94,13 +114,22 @@ export async function projectView(view, projectId) {
     });
 
   const runs = pager(
-    async (first, after) =>
-      (await graphql(RUNS, { id: projectId, first, after })).project.testRuns,
+    async (first, after) => (await graphql(RUNS, { id: projectId, first, after })).project.testRuns,
     (nodes) =>
       h(
         "table",
         {},
-        h("thead", {}, h("tr", {}, ["Base", "Candidate", "Test run", "Dataset", "Status", "Progress", "Created"].map((t) => h("th", {}, t)))),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ["Base", "Candidate", "Test run", "Dataset", "Status", "Progress", "Created"].map((t) =>
+              h("th", {}, t),
+            ),
+          ),
+        ),
         h(
           "tbody",
           {},

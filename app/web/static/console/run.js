@@ -2,7 +2,18 @@
 import { graphql } from "./api.js";
 import { CASE_FIELDS, caseList, caseView } from "./cases.js";
 import {
-  h, json, link, number, pager, percent, progressBar, score, section, showError, statusBadge, when,
+  h,
+  json,
+  link,
+  number,
+  pager,
+  percent,
+  progressBar,
+  score,
+  section,
+  showError,
+  statusBadge,
+  when,
 } from "./ui.js";
 
 const POLL_MS = 2000;
@@ -64,7 +75,8 @@ export async function runView(view, projectId, runId) {
     50,
   );
   const cases = pager(
-    async (first, after) => (await graphql(RUN_CASES, { id: runId, first, after })).testRun.testCases,
+    async (first, after) =>
+      (await graphql(RUN_CASES, { id: runId, first, after })).testRun.testCases,
     caseList,
     50,
   );
@@ -116,22 +128,40 @@ function runHeader(project, projectId, run) {
     h("h1", {}, run.name, " ", statusBadge(run.status)),
     run.description ? h("p", {}, run.description) : null,
     h("p", { class: "run-progress" }, progressBar(run.progress), " cases have a result"),
-    h("dl", { class: "facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
+    h(
+      "dl",
+      { class: "facts" },
+      facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]),
+    ),
   );
 }
 
 function summaryTable(summary) {
-  const rows = [
-    ...summary.autoEvaluation,
-    ...summary.humanEvaluation,
-    ...summary.clientEvaluation,
-  ];
+  const rows = [...summary.autoEvaluation, ...summary.humanEvaluation, ...summary.clientEvaluation];
   if (!rows.length) return h("p", { class: "muted" }, "No scores recorded yet.");
-  const headings = ["Evaluation", "Source", "Kind", "Scored", "Mean", "Min", "Max", "Pass rate", "Categories"];
+  const headings = [
+    "Evaluation",
+    "Source",
+    "Kind",
+    "Scored",
+    "Mean",
+    "Min",
+    "Max",
+    "Pass rate",
+    "Categories",
+  ];
   return h(
     "table",
     { class: "summary" },
-    h("thead", {}, h("tr", {}, headings.map((t) => h("th", {}, t)))),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        headings.map((t) => h("th", {}, t)),
+      ),
+    ),
     h(
       "tbody",
       {},
@@ -158,7 +188,15 @@ function resultTable(nodes, offset) {
   return h(
     "table",
     { class: "results" },
-    h("thead", {}, h("tr", {}, ["#", "Test case", "Output", "Scores"].map((t) => h("th", {}, t)))),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        ["#", "Test case", "Output", "Scores"].map((t) => h("th", {}, t)),
+      ),
+    ),
     h(
       "tbody",
       {},
@@ -175,7 +213,14 @@ function resultTable(nodes, offset) {
             h(
               "ul",
               { class: "scores" },
-              r.scores.map((s) => h("li", {}, `${s.name} = ${json(s.value, 80)}`, h("span", { class: "muted small" }, ` ${s.source.toLowerCase()}`))),
+              r.scores.map((s) =>
+                h(
+                  "li",
+                  {},
+                  `${s.name} = ${json(s.value, 80)}`,
+                  h("span", { class: "muted small" }, ` ${s.source.toLowerCase()}`),
+                ),
+              ),
             ),
           ),
         ),

@@ -15,9 +15,11 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
-// A link inside the console: each part of the route is URL-encoded.
-export function link(text, ...route) {
-  return h("a", { href: "#/" + route.map(encodeURIComponent).join("/") }, text);
+// A place in the console, as the URL's #fragment: each part URL-encoded.
+export const route = (...parts) => "#/" + parts.map(encodeURIComponent).join("/");
+
+export function link(text, ...parts) {
+  return h("a", { href: route(...parts) }, text);
 }
 
 export function showError(error) {
