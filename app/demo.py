@@ -173,4 +173,9 @@ The same over GraphQL (GraphiQL: {base_url}/graphql, REST docs: {base_url}/docs)
   curl -s -X POST {base_url}/graphql \\
     -H 'Authorization: Bearer {demo.api_key}' -H 'Content-Type: application/json' \\
     -d '{graphql_body}'
+
+In the browser:
+  Console     {base_url}/ (paste the API key once)
+  GraphiQL    {base_url}/graphql (this key filled in)
+  REST docs   {base_url}/docs and {base_url}/redoc
 """
