@@ -122,6 +122,12 @@ async def _ensure_demo_data(db: Database, project_id: str) -> None:
         )
 
 
+def saved_demo(settings: Settings) -> Demo | None:
+    """The demo project and key recorded by ``ensure_demo``, if any (the project may since
+    have been deleted)."""
+    return _read_demo_file(settings)
+
+
 def _read_demo_file(settings: Settings) -> Demo | None:
     try:
         data = orjson.loads(settings.demo_file.read_bytes())
@@ -167,4 +173,9 @@ The same over GraphQL (GraphiQL: {base_url}/graphql, REST docs: {base_url}/docs)
   curl -s -X POST {base_url}/graphql \\
     -H 'Authorization: Bearer {demo.api_key}' -H 'Content-Type: application/json' \\
     -d '{graphql_body}'
+
+In the browser:
+  Console     {base_url}/ (paste the API key once)
+  GraphiQL    {base_url}/graphql (this key filled in)
+  REST docs   {base_url}/docs and {base_url}/redoc
 """

@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api import errors
+from app.api import errors, web
 from app.api.graphql.schema import graphql_router
 from app.api.middleware import RequestContextMiddleware
 from app.api.rest import datasets, evaluations, health, recordings, test_cases, test_runs
@@ -27,6 +27,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="LLM evaluation test runs: Freeplay-compatible REST and a GraphQL API.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by app.api.web from the app's own files
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = db
@@ -38,5 +40,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(recordings.router)
     app.include_router(evaluations.router)
     app.include_router(graphql_router(settings))
+    web.install(app)
     app.add_middleware(RequestContextMiddleware, settings=settings)
     return app

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 import strawberry
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
@@ -26,6 +28,7 @@ from app.api.graphql.errors import ErrorCodes, log_unexpected
 from app.api.graphql.mutations import Mutation
 from app.api.graphql.queries import Query
 from app.api.graphql.scalars import SCALARS
+from app.api.web import graphiql_page
 from app.settings import Settings
 
 
@@ -81,6 +84,9 @@ schema = build_schema(Settings())
 class Router(GraphQLRouter[Any, None]):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return await graphiql_page(request)
 
 
 def graphql_router(settings: Settings) -> Router:

@@ -54,6 +54,17 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+def example(value: dict[str, Any]) -> ConfigDict:
+    """A model's example in the OpenAPI document, as Swagger UI and Redoc show it."""
+    return ConfigDict(json_schema_extra={"examples": [value]})
+
+
+_CASE_ID = "01a2134e-a193-7000-b1cc-c1979da685bc"
+_INPUTS = {"customer_name": "Ada", "product": "Nimbus router", "question": "Wi-Fi drops at night."}
+_ANSWER = "Sorry, Ada. Update the Nimbus firmware to 4.2 and move the router off channel 11."
+_META = {"category": "connectivity", "priority": "high"}
+
+
 class TextPartOut(BaseModel):
     type: Literal["text"]
     text: str
@@ -85,6 +96,17 @@ class TestCaseFilter(Body):
 
 
 class CreateTestRunRequest(Body):
+    model_config = example(
+        {
+            "dataset_name": "support-replies",
+            "include_outputs": True,
+            "test_run_name": "support-replies nightly",
+            "test_run_description": "The support prompt against last week's cases",
+            "flavor_name": "small-model",
+            "target_evaluation_ids": ["6f1c2b3a-8d4e-4f5a-9b6c-7d8e9f0a1b2c"],
+        }
+    )
+
     dataset_name: StrictStr = Field(description="The project's dataset with that name.")
     include_outputs: StrictBool | None = Field(
         default=None, description="Include expected outputs in the returned cases."
@@ -121,6 +143,33 @@ class RunTraceCase(BaseModel):
 
 
 class TestRunWithTestCasesInfo(BaseModel):
+    model_config = example(
+        {
+            "test_run_id": "5d86e5d3-06d2-4530-a202-53cff2dfd712",
+            "test_run_name": "support-replies nightly",
+            "test_run_description": "The support prompt against last week's cases",
+            "test_cases": [
+                {
+                    "id": _CASE_ID,
+                    "test_case_id": _CASE_ID,
+                    "values": _INPUTS,
+                    "variables": _INPUTS,
+                    "output": _ANSWER,
+                    "output_message": {
+                        "role": "assistant",
+                        "content": [{"type": "text", "text": _ANSWER}],
+                    },
+                    "history": None,
+                    "metadata": _META,
+                    "custom_metadata": _META,
+                    "media_variables": None,
+                    "test_case_type": "completion",
+                }
+            ],
+            "trace_test_cases": None,
+        }
+    )
+
     test_run_id: str
     test_run_name: str
     test_run_description: str
@@ -129,6 +178,16 @@ class TestRunWithTestCasesInfo(BaseModel):
 
 
 class CreatePromptDatasetRequest(Body):
+    model_config = example(
+        {
+            "name": "support-replies",
+            "description": "Customer support questions with the replies we expect.",
+            "input_names": ["customer_name", "product", "question"],
+            "media_input_names": [],
+            "support_history": True,
+        }
+    )
+
     name: StrictStr
     description: StrictStr | None = None
     input_names: list[StrictStr] | None = None
@@ -137,6 +196,17 @@ class CreatePromptDatasetRequest(Body):
 
 
 class PromptDatasetOut(BaseModel):
+    model_config = example(
+        {
+            "id": "6ca4a73c-dee4-4550-a911-4d5315a32034",
+            "name": "support-replies",
+            "description": "Customer support questions with the replies we expect.",
+            "input_names": ["customer_name", "product", "question"],
+            "media_input_names": [],
+            "support_history": True,
+        }
+    )
+
     id: str
     name: str
     description: str
@@ -199,6 +269,24 @@ class DatasetList(BaseModel):
 
 
 class AddTestCasesRequest(Body):
+    model_config = example(
+        {
+            "examples": [
+                {
+                    "inputs": _INPUTS,
+                    "output": _ANSWER,
+                    "output_message": {
+                        "role": "assistant",
+                        "content": [{"type": "text", "text": _ANSWER}],
+                    },
+                    "history": None,
+                    "metadata": _META,
+                    "media_inputs": None,
+                }
+            ]
+        }
+    )
+
     examples: list[dict[str, Any]] = Field(
         description=(
             "Completion datasets: {inputs, output, output_message, history, metadata, "
@@ -208,6 +296,10 @@ class AddTestCasesRequest(Body):
 
 
 class AddTestCasesOut(BaseModel):
+    model_config = example(
+        {"message": "added 1 test cases", "dataset_version": 2, "test_case_ids": [_CASE_ID]}
+    )
+
     message: str
     dataset_version: int
     test_case_ids: list[str]

@@ -1,0 +1,230 @@
+// A test run: status and progress (polled until it completes), summary, results, test cases.
+import { graphql } from "./api.js";
+import { CASE_FIELDS, caseList, caseView } from "./cases.js";
+import {
+  h,
+  json,
+  link,
+  number,
+  pager,
+  percent,
+  progressBar,
+  score,
+  section,
+  showError,
+  statusBadge,
+  when,
+} from "./ui.js";
+
+const POLL_MS = 2000;
+
+const SUMMARY_FIELDS = `fragment SummaryFields on EvaluationSummary {
+  name source kind count mean min max passCount passRate categories { category count }
+}`;
+
+const RUN = `query Run($projectId: ID!, $id: ID!) {
+  project(id: $projectId) { name }
+  testRun(id: $id) {
+    id name description status datasetVersion flavorName includeOutputs testCaseCount
+    createdAt completedAt
+    dataset { id name }
+    targetEvaluations { name }
+    progress { done total }
+    summary {
+      autoEvaluation { ...SummaryFields }
+      humanEvaluation { ...SummaryFields }
+      clientEvaluation { ...SummaryFields }
+    }
+  }
+}
+${SUMMARY_FIELDS}`;
+
+const RESULTS = `query Results($id: ID!, $first: Int!, $after: String) {
+  testRun(id: $id) {
+    results(first: $first, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor }
+      edges { node {
+        id repetition output recordedAt
+        scores { source name value }
+        testCase { ...CaseFields }
+      } }
+    }
+  }
+}
+${CASE_FIELDS}`;
+
+const RUN_CASES = `query RunCases($id: ID!, $first: Int!, $after: String) {
+  testRun(id: $id) {
+    testCases(first: $first, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor }
+      edges { node { ...CaseFields } }
+    }
+  }
+}
+${CASE_FIELDS}`;
+
+export async function runView(view, projectId, runId) {
+  const { project, testRun } = await graphql(RUN, { projectId, id: runId });
+  if (!project || !testRun) throw new Error("No such test run (or the key may not see it).");
+
+  const header = h("div");
+  const summary = h("div");
+  const results = pager(
+    async (first, after) => (await graphql(RESULTS, { id: runId, first, after })).testRun.results,
+    resultTable,
+    50,
+  );
+  const cases = pager(
+    async (first, after) =>
+      (await graphql(RUN_CASES, { id: runId, first, after })).testRun.testCases,
+    caseList,
+    50,
+  );
+  const draw = (run) => {
+    header.replaceChildren(runHeader(project, projectId, run));
+    summary.replaceChildren(summaryTable(run.summary));
+  };
+  draw(testRun);
+  view.show(
+    header,
+    section("Summary", summary),
+    section("Results", results.element),
+    section("Test cases", cases.element),
+  );
+  await Promise.all([results.show(), cases.show()]);
+
+  // Watch the run until it completes (or the page shows something else).
+  let run = testRun;
+  while (run.status !== "COMPLETED") {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    if (!view.active()) return;
+    try {
+      const latest = (await graphql(RUN, { projectId, id: runId })).testRun;
+      if (!view.active()) return;
+      const moved = latest.progress.done !== run.progress.done || latest.status !== run.status;
+      run = latest;
+      draw(run);
+      if (moved) await results.reload();
+    } catch (error) {
+      if (view.active()) showError(error);
+    }
+  }
+}
+
+function runHeader(project, projectId, run) {
+  const facts = [
+    ["Dataset", link(run.dataset.name, "projects", projectId, "datasets", run.dataset.id)],
+    ["Dataset version", String(run.datasetVersion)],
+    ["Flavor", run.flavorName || "–"],
+    ["Evaluations", run.targetEvaluations.map((e) => e.name).join(", ") || "–"],
+    ["Expected outputs", run.includeOutputs ? "included" : "not included"],
+    ["Created", when(run.createdAt)],
+    ["Completed", when(run.completedAt)],
+  ];
+  return h(
+    "div",
+    {},
+    h("p", { class: "crumbs" }, link(project.name, "projects", projectId), " / test run"),
+    h("h1", {}, run.name, " ", statusBadge(run.status)),
+    run.description ? h("p", {}, run.description) : null,
+    h("p", { class: "run-progress" }, progressBar(run.progress), " cases have a result"),
+    h(
+      "dl",
+      { class: "facts" },
+      facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]),
+    ),
+  );
+}
+
+function summaryTable(summary) {
+  const rows = [...summary.autoEvaluation, ...summary.humanEvaluation, ...summary.clientEvaluation];
+  if (!rows.length) return h("p", { class: "muted" }, "No scores recorded yet.");
+  const headings = [
+    "Evaluation",
+    "Source",
+    "Kind",
+    "Scored",
+    "Mean",
+    "Min",
+    "Max",
+    "Pass rate",
+    "Categories",
+  ];
+  return h(
+    "table",
+    { class: "summary" },
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        headings.map((t) => h("th", {}, t)),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      rows.map((s) =>
+        h(
+          "tr",
+          {},
+          h("td", {}, s.name),
+          h("td", {}, s.source.toLowerCase()),
+          h("td", {}, s.kind.toLowerCase()),
+          h("td", { class: "num" }, number(s.count)),
+          h("td", { class: "num" }, score(s.mean)),
+          h("td", { class: "num" }, score(s.min)),
+          h("td", { class: "num" }, score(s.max)),
+          h("td", { class: "num" }, percent(s.passRate)),
+          h("td", {}, (s.categories || []).map((c) => `${c.category}: ${c.count}`).join(", ")),
+        ),
+      ),
+    ),
+  );
+}
+
+function resultTable(nodes, offset) {
+  return h(
+    "table",
+    { class: "results" },
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        ["#", "Test case", "Output", "Scores"].map((t) => h("th", {}, t)),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      nodes.map((r, i) =>
+        h(
+          "tr",
+          {},
+          h("td", { class: "num" }, number(offset + i + 1)),
+          h("td", {}, caseView(r.testCase, 200)),
+          h("td", {}, h("pre", {}, json(r.output, 600))),
+          h(
+            "td",
+            {},
+            h(
+              "ul",
+              { class: "scores" },
+              r.scores.map((s) =>
+                h(
+                  "li",
+                  {},
+                  `${s.name} = ${json(s.value, 80)}`,
+                  h("span", { class: "muted small" }, ` ${s.source.toLowerCase()}`),
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
