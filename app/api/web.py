@@ -177,11 +177,11 @@ async def redoc(request: Request) -> HTMLResponse:
 
 async def _demo_for_ide(request: Request) -> demo.Demo | None:
     """The demo project and key, when the server runs on the demo data and it still exists."""
-    saved = demo.saved_demo(settings(request))
+    saved = demo.saved_demo(await settings(request))
     if saved is None:
         return None
     try:
-        await projects.get_project(database(request), OPERATOR, saved.project_id)
+        await projects.get_project(await database(request), OPERATOR, saved.project_id)
     except (DomainError, SQLAlchemyError):
         return None
     return saved

@@ -25,10 +25,27 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = None
 
 
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its local ``$defs`` references written out in place
+    (references must resolve from the OpenAPI document's root, so ``#/$defs`` would not)."""
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(definitions[node["$ref"].rsplit("/", 1)[-1]])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return resolve(schema)
+
+
 def _problem(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/problem+json": {"schema": Problem.model_json_schema()}},
+        "content": {"application/problem+json": {"schema": _inline(Problem.model_json_schema())}},
     }
 
 
