@@ -11,6 +11,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from app.db import sqlite_driver
 from app.domain.errors import Unavailable
 from app.settings import Settings
 
@@ -123,7 +124,15 @@ def _sqlite_engine(settings: Settings) -> AsyncEngine:
         # Best effort: if the directory cannot be made, connecting fails and is reported.
         with contextlib.suppress(OSError):
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, pool_size=settings.db_pool_size, max_overflow=0)
+    engine = create_async_engine(
+        url,
+        module=sqlite_driver.dbapi(),
+        pool_size=settings.db_pool_size,
+        max_overflow=0,
+        # Every transaction is ended explicitly (``read``/``write``), so the rollback a
+        # returned connection would otherwise get is a needless trip to the driver's thread.
+        pool_reset_on_return=None,
+    )
     busy_ms = max(settings.db_statement_timeout_ms, 1)
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -4,11 +4,12 @@ Test cases are immutable revisions (see ``test_cases``); every change makes a ne
 version, so a test run pins a version and reads the same cases forever without copying them.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, Select, and_, delete, func, or_, select, update
+from sqlalchemy import Row, Select, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,7 +25,7 @@ from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads_or_none
 from app.domain.keys import Principal
 from app.domain.pagination import Page, split_page
-from app.domain.projects import visible_project_id
+from app.domain.projects import claimed_project_id, visible_project_id
 from app.domain.text import check_name, check_text
 
 __all__ = ["Dataset", "DatasetVersion", "StoredTestCase", "TestCaseType"]
@@ -186,19 +187,19 @@ async def dataset_in_project(
     return _dataset(row)
 
 
+_DATASET_NAMED = _select_datasets().where(
+    DatasetRow.project_id == bindparam("project_id"), DatasetRow.name == bindparam("name")
+)
+
+
 async def dataset_named(
-    conn: AsyncConnection,
-    principal: Principal,
-    project_id: str,
-    name: str,
-    *,
-    checked: bool = False,
+    conn: AsyncConnection, principal: Principal, project_id: str, name: str
 ) -> Dataset:
-    """A live dataset by name; ``checked`` when ``project_id`` is already known visible."""
-    pid = project_id if checked else await visible_project_id(conn, principal, project_id)
-    query = _select_datasets().where(DatasetRow.project_id == pid, DatasetRow.name == name)
-    row = (await conn.execute(query)).first()
+    """A live dataset of a project the principal may see, by name."""
+    pid = claimed_project_id(principal, project_id)
+    row = (await conn.execute(_DATASET_NAMED, {"project_id": pid, "name": name})).first()
     if row is None:
+        await visible_project_id(conn, principal, pid)  # which of the two is missing
         raise NotFound(f"dataset named {name!r} not found")
     return _dataset(row)
 
@@ -272,6 +273,25 @@ def in_run_subset(run_id: str) -> Any:
     )
 
 
+@functools.cache
+def _cases_statement(subset: bool, after: bool, offset: bool, limit: bool) -> Select[Any]:
+    """The statement that reads cases, built once per shape (each request only binds)."""
+    query = (
+        select(*CASE_COLUMNS)
+        .where(TestCaseRow.dataset_id == bindparam("dataset_id"), visible_at(bindparam("version")))
+        .order_by(TestCaseRow.position)
+    )
+    if subset:
+        query = query.where(in_run_subset(bindparam("run_id")))
+    if after:
+        query = query.where(TestCaseRow.position > bindparam("after"))
+    if offset:
+        query = query.offset(bindparam("offset"))
+    if limit:
+        query = query.limit(bindparam("limit"))
+    return query
+
+
 async def read_cases(
     conn: AsyncConnection,
     dataset_id: str,
@@ -284,20 +304,18 @@ async def read_cases(
 ) -> list[Any]:
     """The cases of a dataset version in dataset order, as ``StoredTestCase`` rows; only
     those chosen for run ``subset_of`` when given."""
-    query = (
-        select(*CASE_COLUMNS)
-        .where(TestCaseRow.dataset_id == dataset_id, visible_at(version))
-        .order_by(TestCaseRow.position)
+    statement = _cases_statement(
+        subset_of is not None, after_position is not None, bool(offset), limit is not None
     )
-    if subset_of is not None:
-        query = query.where(in_run_subset(subset_of))
-    if after_position is not None:
-        query = query.where(TestCaseRow.position > after_position)
-    if offset:
-        query = query.offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
-    return list((await conn.execute(query)).all())
+    parameters = {
+        "dataset_id": dataset_id,
+        "version": version,
+        "run_id": subset_of,
+        "after": after_position,
+        "offset": offset,
+        "limit": limit,
+    }
+    return list((await conn.execute(statement, parameters)).all())
 
 
 async def list_test_cases(

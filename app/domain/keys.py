@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app.db.engine import Database
 from app.db.tables import ApiKey, ApiKeyProject, Project
@@ -98,31 +98,37 @@ async def create_key(
     return info, key
 
 
+# The key and the projects it may use, in one statement (a request's first, on every request).
+_KEY_WITH_PROJECTS = (
+    select(
+        ApiKey.id,
+        ApiKey.key_hash,
+        ApiKey.is_admin,
+        ApiKey.last_used_at,
+        ApiKeyProject.project_id,
+    )
+    .outerjoin(ApiKeyProject, ApiKeyProject.api_key_id == ApiKey.id)
+    .where(ApiKey.key_hash == bindparam("digest"), ApiKey.revoked_at.is_(None))
+)
+
+
 async def authenticate(db: Database, key: str) -> Principal:
     """The principal for a presented key; Unauthenticated for an unknown or revoked one."""
     digest = hash_key(key)
     async with db.read() as conn:
-        row = (
-            await conn.execute(
-                select(ApiKey.id, ApiKey.key_hash, ApiKey.is_admin, ApiKey.last_used_at).where(
-                    ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None)
-                )
-            )
-        ).first()
-        if row is None or not hmac.compare_digest(row.key_hash, digest):
-            raise Unauthenticated("invalid or revoked API key")
-        projects = frozenset(
-            (
-                await conn.scalars(
-                    select(ApiKeyProject.project_id).where(ApiKeyProject.api_key_id == row.id)
-                )
-            ).all()
-        )
+        rows = (await conn.execute(_KEY_WITH_PROJECTS, {"digest": digest})).all()
+    if not rows or not hmac.compare_digest(rows[0].key_hash, digest):
+        raise Unauthenticated("invalid or revoked API key")
+    first = rows[0]
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+    if first.last_used_at is None or now - first.last_used_at > LAST_USED_RESOLUTION:
         async with db.write() as conn:
-            await conn.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
-    return Principal(key_id=row.id, is_admin=row.is_admin, project_ids=projects)
+            await conn.execute(update(ApiKey).where(ApiKey.id == first.id).values(last_used_at=now))
+    return Principal(
+        key_id=first.id,
+        is_admin=first.is_admin,
+        project_ids=frozenset(r.project_id for r in rows if r.project_id is not None),
+    )
 
 
 async def is_valid_key(db: Database, key: str) -> bool:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.engine import Database
@@ -38,13 +38,23 @@ async def create_project(db: Database, name: str) -> Project:
     return project
 
 
-async def visible_project_id(conn: AsyncConnection, principal: Principal, project_id: str) -> str:
-    """The canonical id of a project the principal may see; NotFound otherwise, so a
-    project the caller may not see answers exactly like one that does not exist."""
+def claimed_project_id(principal: Principal, project_id: str) -> str:
+    """The canonical id of a project the principal may see, if it exists (not checked
+    here: a caller that finds nothing under it checks with ``visible_project_id``)."""
     pid = canonical_id(project_id)
     if pid is None or not principal.can_see(pid):
         raise NotFound(f"project {project_id} not found")
-    if await conn.scalar(select(ProjectRow.id).where(ProjectRow.id == pid)) is None:
+    return pid
+
+
+_PROJECT_EXISTS = select(ProjectRow.id).where(ProjectRow.id == bindparam("project_id"))
+
+
+async def visible_project_id(conn: AsyncConnection, principal: Principal, project_id: str) -> str:
+    """The canonical id of a project the principal may see; NotFound otherwise, so a
+    project the caller may not see answers exactly like one that does not exist."""
+    pid = claimed_project_id(principal, project_id)
+    if await conn.scalar(_PROJECT_EXISTS, {"project_id": pid}) is None:
         raise NotFound(f"project {project_id} not found")
     return pid
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, false, func, or_, select
+from sqlalchemy import Row, Select, and_, false, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.engine import Database
@@ -34,7 +34,7 @@ from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads_or_none
 from app.domain.keys import Principal
 from app.domain.pagination import Page, split_page
-from app.domain.projects import visible_project_id
+from app.domain.projects import claimed_project_id, visible_project_id
 from app.domain.scores import failing_score
 from app.domain.text import check_text
 
@@ -117,6 +117,9 @@ class TestRun:
         return None if self.case_filter is None else self.id
 
 
+_INSERT_RUN = insert(TestRunRow)
+
+
 def default_run_name(dataset_name: str, created_at: datetime) -> str:
     return f"{dataset_name} {created_at:%Y-%m-%d %H:%M:%S}"
 
@@ -141,7 +144,7 @@ async def create_test_run(
     run_id = new_id()
     key = None if idempotency_key is None else idempotency.normalize_key(idempotency_key)
     async with db.write() as conn:
-        pid = await visible_project_id(conn, principal, project_id)
+        pid = claimed_project_id(principal, project_id)  # dataset_named checks it exists
         if key is not None:
             request = {"project_id": pid, **asdict(new)}
             earlier = await idempotency.claim(
@@ -149,7 +152,7 @@ async def create_test_run(
             )
             if earlier is not None:
                 return (await _runs(conn, _select_runs().where(TestRunRow.id == earlier)))[0]
-        dataset = await dataset_named(conn, principal, pid, new.dataset_name, checked=True)
+        dataset = await dataset_named(conn, principal, pid, new.dataset_name)
         flavor_id = (
             None if new.flavor_name is None else await flavor_id_named(conn, pid, new.flavor_name)
         )
@@ -185,21 +188,22 @@ async def create_test_run(
             completed_at=None,
         )
         await conn.execute(
-            TestRunRow.__table__.insert().values(
-                id=run.id,
-                project_id=pid,
-                dataset_id=dataset.id,
-                dataset_version=run.dataset_version,
-                name=run.name,
-                description=run.description,
-                flavor_id=flavor_id,
-                include_outputs=run.include_outputs,
-                status=run.status.value,
-                case_count=run.case_count,
-                done_count=0,
-                case_filter=None if run.case_filter is None else dumps(run.case_filter),
-                created_at=now,
-            )
+            _INSERT_RUN,
+            {
+                "id": run.id,
+                "project_id": pid,
+                "dataset_id": dataset.id,
+                "dataset_version": run.dataset_version,
+                "name": run.name,
+                "description": run.description,
+                "flavor_id": flavor_id,
+                "include_outputs": run.include_outputs,
+                "status": run.status.value,
+                "case_count": run.case_count,
+                "done_count": 0,
+                "case_filter": None if run.case_filter is None else dumps(run.case_filter),
+                "created_at": now,
+            },
         )
         if evaluation_ids:
             await conn.execute(
