@@ -5,6 +5,7 @@ version, so a test run pins a version and reads the same cases forever without c
 """
 
 import functools
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -378,6 +379,34 @@ async def version_page(
             limit=limit + 1,
         )
     return split_page(rows, limit, total)
+
+
+async def version_pages(
+    db: Database,
+    dataset_id: str,
+    version: int,
+    page_size: int,
+    *,
+    subset_of: str | None = None,
+) -> AsyncIterator[list[StoredTestCase]]:
+    """Every case of a dataset version in order, a page at a time. Each page is its own
+    short read: a version's cases never change, so the pages fit together."""
+    after: int | None = None
+    while True:
+        async with db.read() as conn:
+            page = await read_cases(
+                conn,
+                dataset_id,
+                version,
+                subset_of=subset_of,
+                after_position=after,
+                limit=page_size,
+            )
+        if page:
+            yield page
+        if len(page) < page_size:
+            return
+        after = page[-1].position
 
 
 async def case_page(

@@ -4,6 +4,7 @@ Creating a run of a whole dataset writes one row (plus its target evaluations) w
 dataset's size; its test cases are read from the dataset at the pinned version.
 """
 
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -24,8 +25,8 @@ from app.domain.datasets import (
     StoredTestCase,
     TestCaseType,
     dataset_named,
-    read_cases,
     version_page,
+    version_pages,
     visible_at,
 )
 from app.domain.errors import InvalidInput, NotFound
@@ -426,10 +427,13 @@ async def list_test_runs(
     return split_page(runs, limit, total or 0)
 
 
-async def run_cases(db: Database, run: TestRun) -> list[StoredTestCase]:
-    """All of the run's test cases, in dataset order."""
-    async with db.read() as conn:
-        return await read_cases(conn, run.dataset_id, run.dataset_version, subset_of=run.subset_of)
+def run_case_pages(
+    db: Database, run: TestRun, page_size: int
+) -> AsyncIterator[list[StoredTestCase]]:
+    """All of the run's test cases in dataset order, a page at a time."""
+    return version_pages(
+        db, run.dataset_id, run.dataset_version, page_size, subset_of=run.subset_of
+    )
 
 
 async def run_case_page(

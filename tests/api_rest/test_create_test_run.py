@@ -288,3 +288,22 @@ async def test_a_failed_create_writes_nothing(api: Api) -> None:
     )
 
     assert runs["data"]["project"]["testRuns"]["totalCount"] == 0
+
+
+async def test_a_run_larger_than_a_page_is_streamed_whole_and_in_order(api: Api) -> None:
+    dataset = await api.create_dataset("big")
+    for start in (0, 1500, 3000):
+        await api.add_cases(
+            dataset["id"],
+            [{"inputs": {"n": i}, "output": f"o{i}"} for i in range(start, start + 1500)],
+        )
+
+    created = await api.create_run("big", include_outputs=True)
+    listed = await api.get(f"/datasets/id/{dataset['id']}/test-cases")
+
+    assert created.status_code == 201
+    cases = created.json()["test_cases"]
+    assert [c["values"]["n"] for c in cases] == list(range(4500))
+    assert [c["output"] for c in cases[:2]] == ["o0", "o1"]
+    assert created.json()["trace_test_cases"] is None
+    assert [c["id"] for c in listed.json()] == [c["id"] for c in cases]

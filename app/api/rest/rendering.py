@@ -1,9 +1,17 @@
 """JSON bodies assembled from stored JSON text: a case's documents are spliced in as they were
-stored, never parsed and re-serialised. Ids are uuids, so they need no escaping."""
+stored, never parsed and re-serialised. Ids are uuids, so they need no escaping.
 
-from collections.abc import Callable, Iterable
+Long lists are streamed a page at a time, so a body of 100,000 cases never sits in memory
+whole; a list that fits in one page is sent as one ordinary response.
+"""
+
+from collections.abc import AsyncIterator, Callable, Iterable
+
+from starlette.responses import Response, StreamingResponse
 
 from app.domain.datasets import StoredTestCase, TestCaseType
+
+PAGE = 2_000  # cases read and rendered at a time
 
 NULL = "null"
 
@@ -52,3 +60,26 @@ def dataset_case(kind: TestCaseType) -> Callable[[StoredTestCase], str]:
 
 def json_array(items: Iterable[str]) -> str:
     return "[" + ",".join(items) + "]"
+
+
+async def json_response(
+    head: str,
+    pages: AsyncIterator[list[StoredTestCase]],
+    render: Callable[[StoredTestCase], str],
+    tail: str,
+    status: int = 200,
+) -> Response:
+    """``head`` + the rendered cases, comma-separated + ``tail``: streamed when they take
+    more than one page."""
+    first = await anext(pages, [])
+    if len(first) < PAGE:
+        body = head + ",".join(map(render, first)) + tail
+        return Response(body.encode(), status_code=status, media_type="application/json")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield (head + ",".join(map(render, first))).encode()
+        async for page in pages:
+            yield ("," + ",".join(map(render, page))).encode()
+        yield tail.encode()
+
+    return StreamingResponse(chunks(), status_code=status, media_type="application/json")

@@ -69,15 +69,23 @@ async def list_test_cases(
 ) -> Response:
     """The cases of the latest (or a given) version in dataset order; all of them unless
     ``page`` is given."""
-    limit = offset = None
-    if page is not None or page_size is not None:
-        limit = page_limit(page_size, config, "page_size")
-        offset = ((page or 1) - 1) * limit
+    if page is None and page_size is None:
+        dataset = await datasets.get_dataset(db, caller, project_id, dataset_id)
+        render = rendering.dataset_case(dataset.test_case_type)
+        at = datasets.check_version(dataset, version)
+        pages = datasets.version_pages(db, dataset.id, at, rendering.PAGE)
+        return await rendering.json_response("[", pages, render, "]")
+    limit = page_limit(page_size, config, "page_size")
     dataset, cases = await datasets.list_test_cases(
-        db, caller, project_id, dataset_id, version=version, offset=offset or 0, limit=limit
+        db,
+        caller,
+        project_id,
+        dataset_id,
+        version=version,
+        offset=((page or 1) - 1) * limit,
+        limit=limit,
     )
-    render = rendering.dataset_case(dataset.test_case_type)
-    body = rendering.json_array(render(case) for case in cases)
+    body = rendering.json_array(map(rendering.dataset_case(dataset.test_case_type), cases))
     return Response(body.encode(), media_type="application/json")
 
 

@@ -82,17 +82,19 @@ async def create_test_run(
         ),
         idempotency_key,
     )
-    cases = await test_runs.run_cases(db, run)
     if run.test_case_type is TestCaseType.COMPLETION:
         render, key, other = rendering.run_completion_case, "test_cases", "trace_test_cases"
     else:
         render, key, other = rendering.run_trace_case, "trace_test_cases", "test_cases"
-    listed = rendering.json_array(render(case, run.include_outputs) for case in cases)
-    body_text = (
+    head = (
         f'{{"test_run_id":"{run.id}","test_run_name":{dumps(run.name)},'
-        f'"test_run_description":{dumps(run.description)},"{key}":{listed},"{other}":null}}'
+        f'"test_run_description":{dumps(run.description)},"{key}":['
     )
-    return Response(body_text.encode(), status_code=201, media_type="application/json")
+    tail = f'],"{other}":null}}'
+    pages = test_runs.run_case_pages(db, run, rendering.PAGE)
+    return await rendering.json_response(
+        head, pages, lambda c: render(c, run.include_outputs), tail, 201
+    )
 
 
 def run_out(run: TestRun) -> TestRunOut:
