@@ -2,7 +2,7 @@
 
 import base64
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
@@ -60,13 +60,29 @@ def decode_int_cursor(cursor: str | None, kind: str) -> int | None:
         raise InvalidInput.at(("after",), "after is not a cursor of this connection") from None
 
 
+class _LazyEdge:
+    """An edge whose cursor is only encoded if the query asks for it."""
+
+    __slots__ = ("_cursor", "_item", "node")
+
+    def __init__(self, item: Any, cursor: Callable[[Any], str], node: Any) -> None:
+        self._item = item
+        self._cursor = cursor
+        self.node = node
+
+    @property
+    def cursor(self) -> str:
+        return self._cursor(self._item)
+
+
 def connection(page: Page[D], cursor: Callable[[D], str], node: Callable[[D], T]) -> Connection[T]:
     """The connection of one page of domain items."""
-    edges = [Edge(cursor=cursor(item), node=node(item)) for item in page.items]
+    edges: list[Any] = [_LazyEdge(item, cursor, node(item)) for item in page.items]
     return Connection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+            has_next_page=page.has_next,
+            end_cursor=cursor(page.items[-1]) if page.items else None,
         ),
         total_count=page.total,
     )

@@ -1,8 +1,9 @@
-"""The JSON scalar. Values read from the database arrive as ``RawJSON`` text and are parsed
-only when the query selects them."""
+"""The JSON scalar. Values read from the database arrive as ``RawJSON`` text and are written
+into the response as they are, only when the query selects them."""
 
 from typing import Any
 
+import orjson
 import strawberry
 from strawberry.scalars import JSON
 
@@ -10,7 +11,9 @@ from app.domain.jsontext import RawJSON
 
 
 def _serialize(value: Any) -> Any:
-    return value.value() if isinstance(value, RawJSON) else value
+    # Stored JSON goes into the response as it is: orjson (the response encoder) splices a
+    # Fragment in without the document ever being parsed.
+    return orjson.Fragment(value.text) if isinstance(value, RawJSON) else value
 
 
 JSON_SCALAR = strawberry.scalar(

@@ -26,6 +26,7 @@ from strawberry.types import ExecutionContext
 from app.api.graphql.context import get_context
 from app.api.graphql.errors import ErrorCodes, log_unexpected
 from app.api.graphql.mutations import Mutation
+from app.api.graphql.projection import ProjectingExecutionContext
 from app.api.graphql.queries import Query
 from app.api.graphql.scalars import SCALARS
 from app.api.web import graphiql_page
@@ -45,7 +46,9 @@ def _introspection_field(context: IgnoreContext) -> bool:
     return context.field_name.startswith("__")
 
 
-def build_schema(settings: Settings | None = None) -> Schema:
+def build_schema(settings: Settings | None = None, *, projection: bool = True) -> Schema:
+    """The schema with the settings' limits. ``projection`` turns on the fast path for pages
+    of test cases (off only to check it against the general executor)."""
     settings = settings or Settings()
     extensions: list[Any] = [
         ErrorCodes,
@@ -73,6 +76,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
             batching_config=batching,
         ),
         extensions=extensions,
+        execution_context_class=ProjectingExecutionContext if projection else None,
     )
 
 

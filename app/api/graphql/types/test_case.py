@@ -8,6 +8,7 @@ import strawberry
 from app.api.graphql.pagination import Connection
 from app.api.graphql.scalars import JSON, raw
 from app.domain.datasets import StoredTestCase, TestCaseType
+from app.domain.jsontext import RawJSON
 
 
 @strawberry.type
@@ -63,23 +64,54 @@ TestCase = Annotated[CompletionTestCase | TraceTestCase, strawberry.union("TestC
 TestCaseConnection = Connection[TestCase]
 
 
+class _StoredCompletionTestCase(CompletionTestCase):
+    """A completion case made straight from its stored row: a field's value is made only
+    when the query selects it (thousands of cases go through here per request)."""
+
+    __slots__ = ("_case", "_include_outputs")
+
+    def __init__(self, case: StoredTestCase, include_outputs: bool) -> None:
+        self._case = case
+        self._include_outputs = include_outputs
+
+    id = property(lambda self: self._case.id)
+    values = property(lambda self: RawJSON(self._case.inputs))
+    metadata = property(lambda self: raw(self._case.metadata))
+    media_inputs = property(lambda self: raw(self._case.media_inputs))
+    _history = property(lambda self: self._case.history)
+
+    @property
+    def output(self) -> str | None:
+        text = self._case.output
+        return orjson.loads(text) if self._include_outputs and text else None
+
+    @property
+    def _output_message(self) -> str | None:
+        return self._case.output_message if self._include_outputs else None
+
+
+class _StoredTraceTestCase(TraceTestCase):
+    """A trace case made straight from its stored row, field by field as selected."""
+
+    __slots__ = ("_case", "_include_outputs")
+
+    def __init__(self, case: StoredTestCase, include_outputs: bool) -> None:
+        self._case = case
+        self._include_outputs = include_outputs
+
+    id = property(lambda self: self._case.id)
+    input = property(lambda self: RawJSON(self._case.inputs))
+    custom_metadata = property(lambda self: raw(self._case.metadata))
+
+    @property
+    def output(self) -> RawJSON | None:
+        return raw(self._case.output) if self._include_outputs else None
+
+
 def case_node(
     case: StoredTestCase, kind: TestCaseType, include_outputs: bool
 ) -> CompletionTestCase | TraceTestCase:
     """The GraphQL object of a stored case; expected outputs only when ``include_outputs``."""
     if kind is TestCaseType.COMPLETION:
-        return CompletionTestCase(
-            id=strawberry.ID(case.id),
-            values=raw(case.inputs),
-            output=orjson.loads(case.output) if include_outputs and case.output else None,
-            metadata=raw(case.metadata),
-            media_inputs=raw(case.media_inputs),
-            _output_message=case.output_message if include_outputs else None,
-            _history=case.history,
-        )
-    return TraceTestCase(
-        id=strawberry.ID(case.id),
-        input=raw(case.inputs),
-        output=raw(case.output) if include_outputs else None,
-        custom_metadata=raw(case.metadata),
-    )
+        return _StoredCompletionTestCase(case, include_outputs)
+    return _StoredTraceTestCase(case, include_outputs)
