@@ -1,5 +1,6 @@
 """The application: REST routers and the GraphQL router over one domain."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +20,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Large answers allocate hundreds of thousands of short-lived objects; with the
+        # default thresholds the collector would keep rescanning everything loaded at
+        # start-up. Freeze that, and collect the young generation less often.
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
         yield
         await db.dispose()
 

@@ -5,7 +5,7 @@ version, so a test run pins a version and reads the same cases forever without c
 """
 
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -88,6 +88,7 @@ class StoredTestCase(Protocol):
     """A test case as read for a response: JSON fields are still their stored text.
 
     For a trace case ``inputs`` is the trace input and ``metadata`` its custom metadata.
+    It is also a tuple of these values in this order (``CASE_COLUMNS``).
     """
 
     id: str
@@ -98,6 +99,8 @@ class StoredTestCase(Protocol):
     history: str | None
     metadata: str | None
     media_inputs: str | None
+
+    def __iter__(self) -> Iterator[Any]: ...
 
 
 # ---- reading -----------------------------------------------------------------------------

@@ -53,7 +53,8 @@ async def record_all(
     db: Database, project: Project, run_id: str, helpfulness: list[int], prefix: str
 ) -> None:
     run = await test_runs.get_test_run(db, OPERATOR, run_id)
-    for i, case in enumerate(await test_runs.run_cases(db, run)):
+    page = await test_runs.run_case_page(db, run, after_position=None, limit=run.case_count)
+    for i, case in enumerate(page.items):
         await results.record_result(
             db,
             OPERATOR,
