@@ -1,6 +1,5 @@
 """The application: REST routers and the GraphQL router over one domain."""
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +11,7 @@ from app.api.middleware import RequestContextMiddleware
 from app.api.rest import datasets, evaluations, health, recordings, test_cases, test_runs
 from app.db.engine import Database
 from app.settings import Settings
+from app.tuning import tune_for_serving
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -20,11 +20,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # Large answers allocate hundreds of thousands of short-lived objects; with the
-        # default thresholds the collector would keep rescanning everything loaded at
-        # start-up. Freeze that, and collect the young generation less often.
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 20)
+        tune_for_serving()
         yield
         await db.dispose()
 

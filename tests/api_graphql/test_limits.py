@@ -89,3 +89,19 @@ async def test_batched_operations_are_off_unless_configured(api: Api, settings: 
         [{"name": "Test project"}],
     ]
     assert over.status_code == 400
+
+
+async def test_a_query_sent_again_is_checked_against_the_limits_and_variables_again(
+    limited: Api, api: Api
+) -> None:
+    deep = "{ projects { datasets { edges { node { testCases { totalCount } } } } } }"
+    by_id = "query($id: ID!) { project(id: $id) { id } }"
+
+    for _ in range(2):  # accepted where the limits allow it, refused where they do not
+        assert "errors" not in await api.graphql(deep)
+        assert await error_code(limited, deep) == "QUERY_TOO_DEEP"
+    for _ in range(2):  # a known text is still run with the variables sent this time
+        found = await limited.graphql(by_id, {"id": limited.project_id})
+        assert found["data"]["project"] == {"id": limited.project_id}
+        wrong = await limited.graphql_response(by_id, {"id": None})
+        assert wrong.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"

@@ -53,13 +53,13 @@ async def test_fast_path_equals_the_general_executor(
 ) -> None:
     context = Context(db=db, settings=settings, caller=await keys.authenticate(db, api.key))
     projected = []
-    original = ProjectingExecutionContext._object
+    original = ProjectingExecutionContext._object_plan
 
     def counting(self: Any, *args: Any) -> Any:
         projected.append(args[0].name)
         return original(self, *args)
 
-    monkeypatch.setattr(ProjectingExecutionContext, "_object", counting)
+    monkeypatch.setattr(ProjectingExecutionContext, "_object_plan", counting)
 
     for run_id in await run_ids(api):
         for more in (True, False):

@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from app.api.rest import rendering
 from app.db.engine import Database
 from app.domain import evaluations
 from app.domain.keys import OPERATOR
@@ -290,7 +291,12 @@ async def test_a_failed_create_writes_nothing(api: Api) -> None:
     assert runs["data"]["project"]["testRuns"]["totalCount"] == 0
 
 
-async def test_a_run_larger_than_a_page_is_streamed_whole_and_in_order(api: Api) -> None:
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_a_run_of_many_pages_comes_whole_and_in_order_sent_whole_or_streamed(
+    api: Api, monkeypatch: pytest.MonkeyPatch, streamed: bool
+) -> None:
+    if streamed:  # as a body too long to send whole would be
+        monkeypatch.setattr(rendering, "WHOLE_BODY", 10_000)
     dataset = await api.create_dataset("big")
     for start in (0, 1500, 3000):
         await api.add_cases(
@@ -302,6 +308,7 @@ async def test_a_run_larger_than_a_page_is_streamed_whole_and_in_order(api: Api)
     listed = await api.get(f"/datasets/id/{dataset['id']}/test-cases")
 
     assert created.status_code == 201
+    assert ("content-length" not in created.headers) is streamed
     cases = created.json()["test_cases"]
     assert [c["values"]["n"] for c in cases] == list(range(4500))
     assert [c["output"] for c in cases[:2]] == ["o0", "o1"]

@@ -37,6 +37,9 @@ class _Unsupported(Exception):
     """Something this path does not handle: the general executor takes over."""
 
 
+Plan = Callable[[Any], Any]  # a source value in, its completed (serialised) value out
+
+
 class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def complete_object_value(
         self,
@@ -49,48 +52,81 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         if return_type.name in PROJECTED_TYPES:
             try:
-                return self._object(return_type, field_details_list, result)
+                return self._object_plan(return_type, field_details_list)(result)
             except _Unsupported:
                 pass
         return super().complete_object_value(
             return_type, field_details_list, info, path, result, position_context
         )
 
-    def _object(self, object_type: GraphQLObjectType, details: Any, source: Any) -> dict[str, Any]:
+    # A plan is worked out once per selection and then applied to every item, so the
+    # per-item work is reading attributes and serialising leaves, nothing else.
+
+    def _object_plan(self, object_type: GraphQLObjectType, details: Any) -> Plan:
         grouped, defer_usages, _ = self.collect_subfields(object_type, details)
         if defer_usages:
             raise _Unsupported
-        completed: dict[str, Any] = {}
+        fields: list[tuple[str, Plan, Plan]] = []
         for key, field_details in grouped.items():
             node = field_details[0].node
             name = node.name.value
             if name == "__typename":
-                completed[key] = object_type.name
+                fields.append((key, lambda _, name=object_type.name: name, _same))
                 continue
             if node.arguments:
                 raise _Unsupported
             field = object_type.fields[name]
-            completed[key] = self._value(field.type, field_details, _read(field, source))
-        return completed
+            fields.append((key, _reader(field), self._value_plan(field.type, field_details)))
 
-    def _value(self, type_: GraphQLOutputType, details: Any, value: Any) -> Any:
+        def project(source: Any) -> dict[str, Any]:
+            return {key: complete(read(source)) for key, read, complete in fields}
+
+        return project
+
+    def _value_plan(self, type_: GraphQLOutputType, details: Any) -> Plan:
         if isinstance(type_, GraphQLNonNull):
-            completed = self._value(type_.of_type, details, value)
-            if completed is None:
-                raise _Unsupported  # let the general executor report the null
-            return completed
-        if value is None:
-            return None
+            inner = self._value_plan(type_.of_type, details)
+
+            def non_null(value: Any) -> Any:
+                completed = inner(value)
+                if completed is None:
+                    raise _Unsupported  # let the general executor report the null
+                return completed
+
+            return non_null
         if isinstance(type_, GraphQLList):
-            return [self._value(type_.of_type, details, item) for item in value]
+            item = self._value_plan(type_.of_type, details)
+            return lambda value: None if value is None else [item(v) for v in value]
         if is_leaf_type(type_):
-            serialized = type_.serialize(value)  # type: ignore[union-attr]
-            if serialized is None:
-                raise _Unsupported
-            return serialized
+            serialize = type_.serialize  # type: ignore[union-attr]
+
+            def leaf(value: Any) -> Any:
+                if value is None:
+                    return None
+                serialized = serialize(value)
+                if serialized is None:
+                    raise _Unsupported
+                return serialized
+
+            return leaf
         if is_abstract_type(type_):
-            return self._object(self._runtime_type(type_, value), details, value)  # type: ignore[arg-type]
-        return self._object(type_, details, value)  # type: ignore[arg-type]
+            return self._abstract_plan(type_, details)  # type: ignore[arg-type]
+        project = self._object_plan(type_, details)  # type: ignore[arg-type]
+        return lambda value: None if value is None else project(value)
+
+    def _abstract_plan(self, type_: GraphQLAbstractType, details: Any) -> Plan:
+        by_class: dict[type, Plan] = {}  # the runtime type follows from the Python class
+
+        def abstract(value: Any) -> Any:
+            if value is None:
+                return None
+            project = by_class.get(value.__class__)
+            if project is None:
+                runtime = self._runtime_type(type_, value)
+                project = by_class[value.__class__] = self._object_plan(runtime, details)
+            return project(value)
+
+        return abstract
 
     def _runtime_type(self, type_: GraphQLAbstractType, value: Any) -> GraphQLObjectType:
         definition = getattr(value, "__strawberry_definition__", None)
@@ -102,17 +138,21 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return runtime
 
 
-_readers: dict[int, Callable[[Any], Any]] = {}
+def _same(value: Any) -> Any:
+    return value
 
 
-def _read(field: Any, source: Any) -> Any:
-    reader = _readers.get(id(field))  # fields live as long as the schema; keyed by identity
+_readers: dict[int, Plan] = {}  # fields live as long as the schema; keyed by identity
+
+
+def _reader(field: Any) -> Plan:
+    reader = _readers.get(id(field))
     if reader is None:
-        reader = _readers[id(field)] = _reader(field)
-    return reader(source)
+        reader = _readers[id(field)] = _make_reader(field)
+    return reader
 
 
-def _reader(field: Any) -> Callable[[Any], Any]:
+def _make_reader(field: Any) -> Plan:
     """How to read a field off an object: its attribute, or its method called without
     arguments; anything else is not this path's to resolve."""
     definition = field.extensions.get(_BACKREF)

@@ -4,6 +4,7 @@ Limits come from the settings; extensions are passed as classes or factories, so
 operation gets its own instances (an extension instance holds per-operation state).
 """
 
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -11,12 +12,13 @@ import orjson
 import strawberry
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
+    SchemaExtension,
 )
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.fastapi import GraphQLRouter
@@ -41,6 +43,36 @@ class Schema(strawberry.Schema):
         log_unexpected(errors)
 
 
+class KnownQueries(SchemaExtension):
+    """Parses and validates a query text once: clients send the same few queries again and
+    again, and whether a text is valid depends only on the text and the schema's rules.
+    Only texts that passed are kept; anything else goes through every check each time."""
+
+    def __init__(self, known: dict[str, DocumentNode]) -> None:
+        self.known = known
+        self.document: DocumentNode | None = None
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        self.document = self.known.get(context.query or "")
+        if self.document is not None:
+            context.graphql_document = self.document
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if self.document is not None:
+            context.pre_execution_errors = []  # strawberry then skips validation
+        yield
+        if self.document is None and context.pre_execution_errors == [] and context.query:
+            if len(self.known) >= KNOWN_QUERIES:
+                del self.known[next(iter(self.known))]  # the oldest
+            self.known[context.query] = context.graphql_document  # type: ignore[assignment]
+
+
+KNOWN_QUERIES = 512  # query texts kept parsed and validated, per process
+
+
 def _introspection_field(context: IgnoreContext) -> bool:
     # GraphiQL's own introspection query is deep; it is not what the depth limit is for.
     return context.field_name.startswith("__")
@@ -51,6 +83,7 @@ def build_schema(settings: Settings | None = None, *, projection: bool = True) -
     of test cases (off only to check it against the general executor)."""
     settings = settings or Settings()
     extensions: list[Any] = [
+        partial(KnownQueries, {}),
         ErrorCodes,
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
         partial(

@@ -1,8 +1,9 @@
 """JSON bodies assembled from stored JSON text: a case's documents are spliced in as they were
 stored, never parsed and re-serialised. Ids are uuids, so they need no escaping.
 
-Long lists are streamed a page at a time, so a body of 100,000 cases never sits in memory
-whole; a list that fits in one page is sent as one ordinary response.
+Cases are read and rendered a page at a time. A body up to ``WHOLE_BODY`` is sent as one
+ordinary response (chunked transfer costs both ends more than the body's own bytes); a longer
+one is streamed, so a body of 100,000 cases never sits in memory whole.
 """
 
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -12,6 +13,7 @@ from starlette.responses import Response, StreamingResponse
 from app.domain.datasets import StoredTestCase, TestCaseType
 
 PAGE = 2_000  # cases read and rendered at a time
+WHOLE_BODY = 16 * 1024 * 1024  # bytes of cases gathered before streaming instead
 
 NULL = "null"
 
@@ -76,17 +78,31 @@ async def json_response(
     tail: str,
     status: int = 200,
 ) -> Response:
-    """``head`` + the rendered cases, comma-separated + ``tail``: streamed when they take
-    more than one page."""
-    first = await anext(pages, [])
-    if len(first) < PAGE:
-        body = head + ",".join(map(render, first)) + tail
-        return Response(body.encode(), status_code=status, media_type="application/json")
+    """``head`` + the rendered cases, comma-separated + ``tail``: streamed when they are more
+    than ``WHOLE_BODY``."""
+    parts = [head.encode()]
+    size = 0
+    async for page in pages:
+        parts.append(_joined(page, render, first=len(parts) == 1))
+        size += len(parts[-1])
+        if size > WHOLE_BODY:
+            break
+    else:
+        parts.append(tail.encode())
+        return Response(b"".join(parts), status_code=status, media_type="application/json")
 
     async def chunks() -> AsyncIterator[bytes]:
-        yield (head + ",".join(map(render, first))).encode()
+        while parts:
+            yield parts.pop(0)
         async for page in pages:
-            yield ("," + ",".join(map(render, page))).encode()
+            yield _joined(page, render, first=False)
         yield tail.encode()
 
     return StreamingResponse(chunks(), status_code=status, media_type="application/json")
+
+
+def _joined(
+    page: list[StoredTestCase], render: Callable[[StoredTestCase], str], first: bool
+) -> bytes:
+    text = ",".join(map(render, page))
+    return (text if first else "," + text).encode()
