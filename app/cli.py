@@ -146,9 +146,11 @@ def import_file(
     """Import a file's test cases into a dataset as one new version: every row, or none."""
     from app import importer
 
-    raise typer.Exit(
-        _run(lambda db, _: importer.run_import(db, file, project, dataset, create, kind))
-    )
+    with importer.checking_processes() as executor:
+        status = _run(
+            lambda db, _: importer.run_import(db, file, project, dataset, create, kind, executor)
+        )
+    raise typer.Exit(status)
 
 
 @cli.command("export")

@@ -1,7 +1,13 @@
 """`testruns import`, `export` and `export-results`: files to datasets and back, and a run's
 results to a file."""
 
+import multiprocessing
+import os
+import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -26,6 +32,37 @@ from app.files import UnsupportedFile, read_records, result_lines, write_jsonl
 err = Console(stderr=True)
 
 
+@contextmanager
+def checking_processes() -> Iterator[Executor]:
+    """Processes that check the next chunks of a file while this one inserts (leaving a
+    core to the inserting). Forked before any database connection or thread exists, so
+    they inherit nothing they could trip on."""
+    workers = max(1, min(2, (os.cpu_count() or 1) - 1))
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_exit_with,
+        initargs=(os.getpid(),),
+    )
+    pool.submit(int).result()  # fork now, while this process has a single thread
+    try:
+        yield pool
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _exit_with(parent: int) -> None:
+    """In a checking process: leave when the importer is gone. Killed outright, the
+    importer cannot tell it to, and it would wait on its queue forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _location(loc: list[str | int] | tuple[str | int, ...]) -> str:
     """'line 12: inputs' from ('line', 12, 'inputs')."""
     if len(loc) >= 2 and loc[0] == "line":
@@ -41,6 +78,7 @@ async def run_import(
     name: str,
     create: bool,
     kind: TestCaseType | None,
+    executor: Executor | None = None,
 ) -> int:
     """Import ``file`` into the named dataset; the exit status."""
     try:
@@ -89,6 +127,7 @@ async def run_import(
                 records,
                 decode=decode,
                 on_progress=lambda rows: progress.update(task, rows=rows),
+                executor=executor,
             )
     except UnsupportedFile as error:
         err.print(f"[red]{error}")

@@ -16,6 +16,7 @@ import orjson
 from bench.cases import DatasetInfo, create_dataset
 from bench.client import Client
 from bench.floor import Floor
+from bench.imports import import_file
 from bench.measure import ALL_FIELDS, ID_VALUES, Bench, Concurrency, Memory, interleaved
 from bench.report import Results, chart, machine, table, target_lines, targets
 from bench.server import Server
@@ -53,6 +54,11 @@ class Plan:
     def deep_page(self) -> tuple[int, tuple[int, ...]]:
         """(page number, dataset sizes) of the deep dataset page reads."""
         return (5, (1_000,)) if self.quick else (50, (10_000, 100_000))
+
+    @property
+    def import_sizes(self) -> tuple[int, int]:
+        """The cases in the smaller and the larger JSONL file imported."""
+        return (100, 1_000) if self.quick else (10_000, 100_000)
 
     @property
     def concurrency_seconds(self) -> float:
@@ -125,6 +131,10 @@ def main() -> int:
     try:
         say("Building the data through the CLI and the REST API")
         project_id, key, datasets, build_seconds = build(server, plan)
+        say("Importing JSONL files with testruns import")
+        imports = [import_file(server, project_id, workdir, n) for n in plan.import_sizes]
+        for run in imports:
+            say(f"  {run.n:,} cases in {run.seconds:.2f} s ({run.rate:,.0f} cases/s)")
         say("Measuring against a freshly started server")
         server.start()
         pid_verified = server.owns_listening_socket()
@@ -148,8 +158,8 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     total = time.perf_counter() - started
 
-    found = targets(results, concurrency, memory)
-    print(table(results, concurrency, memory, bench.body_bytes))
+    found = targets(results, concurrency, memory, imports)
+    print(table(results, concurrency, memory, bench.body_bytes, imports))
     print()
     print(target_lines(found))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -166,6 +176,7 @@ def main() -> int:
         "series": [s.as_dict() for s in results.series],
         "concurrency": concurrency.as_dict(),
         "memory": memory.as_dict(),
+        "imports": [run.as_dict() for run in imports],
         "targets": [t.as_dict() for t in found],
     }
     (args.out / "results.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.imports import ImportRun
 from bench.measure import Concurrency, Memory, Series
 
 
@@ -64,9 +65,12 @@ class Results:
         return sorted(s.n for s in self.series if s.surface == surface)
 
 
-def targets(results: Results, concurrency: Concurrency, memory: Memory) -> list[Target]:
+def targets(
+    results: Results, concurrency: Concurrency, memory: Memory, imports: list[ImportRun]
+) -> list[Target]:
     big = max(results.sizes("rest"))
     pages = results.sizes("page_read")[1:]
+    small_file, large_file = imports
     return [
         Target(
             "REST 10,000 cases vs floor", results.ratio("rest", 10_000, "floor", 10_000), 1.3, "x"
@@ -118,6 +122,19 @@ def targets(results: Results, concurrency: Concurrency, memory: Memory) -> list[
             )
             for n in pages
         ),
+        Target(
+            f"import of {large_file.n:,} cases from JSONL, cases/s",
+            large_file.rate,
+            100_000,
+            "cases/s",
+            at_least=True,
+        ),
+        Target(
+            f"importer peak memory: {large_file.n:,}- vs {small_file.n:,}-case file",
+            large_file.peak_rss_kb / small_file.peak_rss_kb,
+            1.25,
+            "x",
+        ),
     ]
 
 
@@ -132,7 +149,11 @@ def _x(value: float | None) -> str:
 
 
 def table(
-    results: Results, concurrency: Concurrency, memory: Memory, body_bytes: dict[int, int]
+    results: Results,
+    concurrency: Concurrency,
+    memory: Memory,
+    body_bytes: dict[int, int],
+    imports: list[ImportRun],
 ) -> str:
     header = (
         "cases",
@@ -191,6 +212,12 @@ def table(
         f" VmRSS before ({before['VmRSS'] / 1024:,.0f} MB); VmRSS after"
         f" {after['VmRSS'] / 1024:,.0f} MB"
     )
+    for run in imports:
+        lines.append(
+            f"Import: testruns import of {run.n:,} cases ({run.file_bytes / 2**20:,.0f} MB"
+            f" JSONL): {run.seconds:.2f} s, {run.rate:,.0f} cases/s ({run.wall_seconds:.2f} s"
+            f" with start-up); importer peak RSS {run.peak_rss_kb / 1024:,.0f} MB"
+        )
     return "\n".join(lines)
 
 

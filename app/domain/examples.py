@@ -251,6 +251,9 @@ def case_rows(
     ]
 
 
+Prepared = tuple[list[tuple[Any, ...]], list[FieldError]]  # rows, or the problems found
+
+
 def prepare_chunk(
     kind: TestCaseType,
     max_bytes: int,
@@ -260,7 +263,7 @@ def prepare_chunk(
     version: int,
     first_position: int,
     created_at: Any,
-) -> tuple[list[tuple[Any, ...]], list[FieldError]]:
+) -> Prepared:
     """One chunk of an import: decoded, checked and turned into table rows.
 
     ``chunk`` holds ``(line number, record)`` pairs; a record is decoded with ``decode``

@@ -6,8 +6,12 @@ closes the revisions it replaces and appends new ones; nothing already stored is
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from functools import partial
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import select, update
@@ -32,6 +36,7 @@ from app.domain.examples import (
     MAX_REPORTED_ERRORS,
     Columns,
     ExampleError,
+    Prepared,
     case_rows,
     from_columns,
     invalid,
@@ -43,6 +48,7 @@ from app.domain.ids import canonical_id, utcnow
 from app.domain.keys import Principal
 
 IMPORT_CHUNK = 5_000
+CHECKED_AHEAD = 3  # chunks being checked while one is inserted
 
 
 @dataclass(frozen=True)
@@ -263,33 +269,56 @@ async def import_cases(
     *,
     decode: Callable[[Any], Any] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    executor: Executor | None = None,
 ) -> ImportResult:
     """Stream ``(line number, record)`` pairs into one new version: every row, or none.
 
     Records are decoded (with ``decode``, when given), checked and inserted chunk by chunk
     inside one transaction, so memory stays flat however long the file is, and a failed or
-    interrupted import leaves the dataset as it was. Each chunk is checked while the driver
-    inserts the one before. After the first bad record nothing more is inserted, but checking
-    goes on to report up to ``MAX_REPORTED_ERRORS`` problems.
+    interrupted import leaves the dataset as it was. After the first bad record nothing more
+    is inserted, but checking goes on to report up to ``MAX_REPORTED_ERRORS`` problems.
+
+    Checking is Python and inserting holds the GIL between rows, so in one process they take
+    turns. Given a process ``executor``, the next chunks are checked there while this
+    process inserts, and the two run side by side.
     """
+    loop = asyncio.get_running_loop()
     async with db.write() as conn:
         dataset = await dataset_in_project(conn, principal, project_id, dataset_id)
         version = await _NewVersion.open(conn, dataset.id)
         inserter = await CaseInserter.open(conn)
         created_at = timestamp_param(conn, version.created_at)
-        errors: list[FieldError] = []
-        inserting: asyncio.Future[None] | None = None
-        for chunk in _chunks(records, IMPORT_CHUNK):
-            rows, problems = prepare_chunk(
+        position = version.next_position  # where the next chunk to check will start
+
+        def check(chunk: list[tuple[int, Any]]) -> Awaitable[Prepared]:
+            nonlocal position
+            job = partial(
+                prepare_chunk,
                 dataset.test_case_type,
                 db.settings.max_test_case_bytes,
                 decode,
                 chunk,
                 dataset.id,
                 version.number,
-                version.next_position,
+                position,
                 created_at,
             )
+            position += len(chunk)  # a chunk is inserted whole or the import fails
+            if executor is not None:
+                return loop.run_in_executor(executor, job)
+            done: asyncio.Future[Prepared] = loop.create_future()
+            done.set_result(job())
+            return done
+
+        chunks = iter(_chunks(records, IMPORT_CHUNK))
+        checking = deque(check(chunk) for chunk in islice(chunks, CHECKED_AHEAD))
+        errors: list[FieldError] = []
+        inserting: asyncio.Future[None] | None = None
+        while checking:
+            rows, problems = await checking.popleft()
+            following = next(chunks, None)
+            if following is not None:
+                checking.append(check(following))
             if inserting is not None:
                 await inserting
                 inserting = None

@@ -288,6 +288,28 @@ async def test_export_of_a_past_version(
     ]
 
 
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def assert_gone(pids: list[int], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        alive = [pid for pid in pids if _running(pid)]
+        if not alive:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"processes {alive} outlived the importer")
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's record remains
+
+
 async def test_an_interrupted_import_leaves_the_previous_version_intact(
     db: Database, database_url: str, project_id: str, tmp_path: Path
 ) -> None:
@@ -311,8 +333,11 @@ async def test_an_interrupted_import_leaves_the_previous_version_intact(
     assert b"Importing" in importer.stdout.readline()
     time.sleep(1.0)  # well inside an import that takes several seconds
     assert importer.poll() is None, "the import finished before it could be interrupted"
+    helpers = children(importer.pid)
     importer.send_signal(signal.SIGKILL)
     importer.wait(timeout=30)
+    assert helpers, "the import checks its rows in helper processes"
+    assert_gone(helpers)  # none outlives the importer
 
     after = await datasets.get_dataset_by_name(db, OPERATOR, project_id, "qa")
     assert (after.version, after.case_count) == (1, 1)
