@@ -142,17 +142,7 @@ def _same(value: Any) -> Any:
     return value
 
 
-_readers: dict[int, Plan] = {}  # fields live as long as the schema; keyed by identity
-
-
 def _reader(field: Any) -> Plan:
-    reader = _readers.get(id(field))
-    if reader is None:
-        reader = _readers[id(field)] = _make_reader(field)
-    return reader
-
-
-def _make_reader(field: Any) -> Plan:
     """How to read a field off an object: its attribute, or its method called without
     arguments; anything else is not this path's to resolve."""
     definition = field.extensions.get(_BACKREF)
