@@ -133,8 +133,10 @@ def main() -> int:
         project_id, key, datasets, build_seconds = build(server, plan)
         say("Importing JSONL files with testruns import")
         imports = [import_file(server, project_id, workdir, n) for n in plan.import_sizes]
+        imports.append(import_file(server, project_id, workdir, plan.import_sizes[-1], small=True))
         for run in imports:
-            say(f"  {run.n:,} cases in {run.seconds:.2f} s ({run.rate:,.0f} cases/s)")
+            kind = "small" if run.small else "realistic"
+            say(f"  {run.n:,} {kind} cases in {run.seconds:.2f} s ({run.rate:,.0f} cases/s)")
         say("Measuring against a freshly started server")
         server.start()
         pid_verified = server.owns_listening_socket()

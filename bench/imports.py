@@ -1,11 +1,13 @@
-"""Importing a JSONL file with ``testruns import``, as a user would: the rate, and the
-importer's peak memory for two file sizes (it streams, so the peak should not grow with the
-file)."""
+"""Importing a JSONL file with ``testruns import``, as a user would: the rate, for the
+benchmark's realistic cases (about 1 KB of JSON each) and for small ones (about 100 bytes),
+and the importer's peak memory for two file sizes (it streams, so the peak should not grow
+with the file)."""
 
 import os
 import re
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ _REPORTED = re.compile(r"Imported (\d+) test cases .* in ([\d.]+) s")
 @dataclass(frozen=True)
 class ImportRun:
     n: int
+    small: bool  # small cases instead of the realistic ones
     file_bytes: int
     seconds: float  # the import itself, as the command reports it
     wall_seconds: float  # the whole command, start-up included
@@ -34,6 +37,7 @@ class ImportRun:
     def as_dict(self) -> dict[str, Any]:
         return {
             "n": self.n,
+            "small_cases": self.small,
             "file_bytes": self.file_bytes,
             "seconds": round(self.seconds, 3),
             "wall_seconds": round(self.wall_seconds, 3),
@@ -42,13 +46,26 @@ class ImportRun:
         }
 
 
-def import_file(server: Server, project_id: str, workdir: Path, n: int) -> ImportRun:
+def small_examples(count: int) -> Iterator[dict[str, Any]]:
+    """Cases of about 100 bytes: a question, its answer and a number."""
+    for i in range(count):
+        yield {
+            "inputs": {"question": f"What is {i} + {i}?"},
+            "output": str(2 * i),
+            "metadata": {"n": i},
+        }
+
+
+def import_file(
+    server: Server, project_id: str, workdir: Path, n: int, small: bool = False
+) -> ImportRun:
     """Write ``n`` cases as JSONL and import them into a new dataset with the CLI."""
-    path = workdir / f"import-{n}.jsonl"
+    name = f"import-{n}-{'small' if small else 'realistic'}"
+    path = workdir / f"{name}.jsonl"
     with path.open("wb") as out:
-        for case in examples(n, seed=1):
+        for case in small_examples(n) if small else examples(n, seed=1):
             out.write(orjson.dumps(case) + b"\n")
-    command = [str(TESTRUNS), "import", "--project", project_id, "--dataset", f"import-{n}"]
+    command = [str(TESTRUNS), "import", "--project", project_id, "--dataset", name]
     started = time.perf_counter()
     process = subprocess.Popen(
         [*command, "--create", "--type", "completion", str(path)],
@@ -67,4 +84,4 @@ def import_file(server: Server, project_id: str, workdir: Path, n: int) -> Impor
         raise RuntimeError(f"testruns import of {n} cases failed:\n{output}")
     size = path.stat().st_size
     path.unlink()
-    return ImportRun(n, size, float(reported[2]), wall, usage.ru_maxrss)
+    return ImportRun(n, small, size, float(reported[2]), wall, usage.ru_maxrss)
