@@ -33,10 +33,13 @@ err = Console(stderr=True)
 
 
 @contextmanager
-def checking_processes() -> Iterator[Executor]:
+def checking_processes() -> Iterator[Executor | None]:
     """Processes that check the next chunks of a file while this one inserts (leaving a
     core to the inserting). Forked before any database connection or thread exists, so
-    they inherit nothing they could trip on."""
+    they inherit nothing they could trip on; where there is no fork, this process checks."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield None
+        return
     workers = max(1, min(2, (os.cpu_count() or 1) - 1))
     pool = ProcessPoolExecutor(
         workers,
