@@ -1,8 +1,12 @@
 """Helpers for tests: a client bound to one project and key, and sample test cases."""
 
 import asyncio
+import json
+import os
+import subprocess
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
@@ -250,3 +254,25 @@ async def record(api: Api, run_id: str, case_id: str, **fields: Any) -> dict[str
     return await api.graphql(
         RECORD, {"input": {"testRunId": run_id, "testCaseId": case_id, **fields}}
     )
+
+
+NODE_SCRIPTS = Path(__file__).resolve().parent.parent / "web" / "tests"
+
+
+def run_node(
+    script: str, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> Any:
+    """Run ``web/tests/<script>`` with Node.js (the clients pinned in web/package-lock.json)
+    and return the JSON its last line of output prints. Fails the test on a non-zero exit."""
+    completed = subprocess.run(
+        ["node", str(NODE_SCRIPTS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    assert completed.returncode == 0, (
+        f"{script} exited {completed.returncode}\n{completed.stdout[-4000:]}\n{completed.stderr[-4000:]}"
+    )
+    return json.loads(completed.stdout.strip().splitlines()[-1])
