@@ -33,6 +33,17 @@ class Settings(BaseSettings):
     # Operations per batched request; 0 turns batching off.
     graphql_max_batch: int = Field(default=0, ge=0)
 
+    # Live updates (GraphQL subscriptions): open subscriptions per API key and per process,
+    # the least time between two updates of one subscription (changes in between are
+    # coalesced into the next), and how long a WebSocket may take to send connection_init.
+    subscriptions_per_key: int = Field(default=100, ge=1)
+    subscriptions_per_process: int = Field(default=10_000, ge=1)
+    subscription_interval_seconds: float = Field(default=0.25, ge=0)
+    subscription_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    # PostgreSQL: how often the connection that listens for changes is checked (and how long
+    # connecting to it may take); a lost one is replaced.
+    notify_check_seconds: float = Field(default=5.0, gt=0)
+
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
 

@@ -1,6 +1,6 @@
 """Turns the ``Authorization: Bearer <key>`` header into a principal."""
 
-from fastapi import Request
+from starlette.requests import HTTPConnection
 
 from app.db.engine import Database
 from app.domain import keys
@@ -11,18 +11,25 @@ from app.settings import Settings
 
 # These dependencies are `async` although they do not await: FastAPI would run plain
 # functions in a thread pool, a thread hop on every request.
-async def database(request: Request) -> Database:
+async def database(request: HTTPConnection) -> Database:
     return request.app.state.db
 
 
-async def settings(request: Request) -> Settings:
+async def settings(request: HTTPConnection) -> Settings:
     return request.app.state.settings
 
 
-async def principal(request: Request) -> Principal:
+async def principal(request: HTTPConnection) -> Principal:
     """FastAPI dependency: the caller, or Unauthenticated (401)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, key = header.partition(" ")
+    return await bearer_principal(await database(request), request.headers.get("authorization"))
+
+
+async def bearer_principal(db: Database, authorization: object) -> Principal:
+    """The caller an ``Authorization`` value (``Bearer <api key>``) stands for, or
+    Unauthenticated."""
+    scheme, _, key = (
+        authorization.partition(" ") if isinstance(authorization, str) else ("", "", "")
+    )
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthenticated("send your API key as 'Authorization: Bearer <api key>'")
-    return await keys.authenticate(await database(request), key.strip())
+    return await keys.authenticate(db, key.strip())

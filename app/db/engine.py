@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from app.db import sqlite_driver
+from app.db.notifications import Notifier, create_notifier, take_pending
 from app.domain.errors import Unavailable
 from app.settings import Settings
 
@@ -55,6 +56,8 @@ class Database:
         # of in SQLite's sleeping busy handler, keeps their latency low and fair; writers in
         # other processes are still serialised by SQLite's own lock and busy_timeout.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # Tells subscribers what committed transactions changed (see notifications.py).
+        self.notifier: Notifier = create_notifier(settings)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -64,15 +67,25 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction, committed when the block exits without an exception."""
-        if self._write_lock is None:
-            async with _translate_unavailable(), self.engine.connect() as conn, conn.begin():
-                yield conn
-            return
-        async with self._write_lock, _translate_unavailable(), self.engine.connect() as conn:
-            await conn.execution_options(**{_WRITE: True})
-            async with conn.begin():
-                yield conn
+        """A write transaction, committed when the block exits without an exception; what it
+        named with ``notifications.notify`` is told to subscribers after the commit."""
+        async with (
+            self._write_lock or nullcontext(),
+            _translate_unavailable(),
+            self.engine.connect() as conn,
+        ):
+            if self._write_lock is not None:
+                await conn.execution_options(**{_WRITE: True})
+            try:
+                async with conn.begin():
+                    yield conn
+                    topics = take_pending(conn)
+                    if topics:
+                        await self.notifier.before_commit(conn, topics)
+                if topics:
+                    self.notifier.after_commit(topics)
+            finally:
+                take_pending(conn)
 
     async def ping(self) -> None:
         """Raises Unavailable unless the database answers a trivial query."""
@@ -80,6 +93,7 @@ class Database:
             await conn.exec_driver_sql("SELECT 1")
 
     async def dispose(self) -> None:
+        await self.notifier.close()
         await self.engine.dispose()
 
 

@@ -62,6 +62,12 @@ class RateLimited(DomainError):
     code, status, title = "rate_limited", 429, "Too many requests"
 
 
+class TooManySubscriptions(DomainError):
+    """An API key or this process already holds as many live subscriptions as it may."""
+
+    code, status, title = "too_many_subscriptions", 429, "Too many subscriptions"
+
+
 class IdempotencyKeyReused(DomainError):
     code, status, title = "idempotency_key_reused", 422, "Idempotency key reused"
 

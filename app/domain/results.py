@@ -31,6 +31,7 @@ from app.domain.evaluations import (
 from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads, loads_or_none
 from app.domain.keys import Principal
+from app.domain.live import run_changed
 from app.domain.pagination import Page, split_page
 from app.domain.scores import Score, ScoreSource, failing_score
 from app.domain.test_runs import TestRun, TestRunStatus
@@ -96,7 +97,8 @@ async def lock_run(
     conn: AsyncConnection, principal: Principal, run_id: str, project_id: str | None = None
 ) -> LockedRun:
     """The run, locked for this write transaction (results of one run are written in turn,
-    so its counters stay exact); NotFound if the principal may not see it."""
+    so its counters stay exact); NotFound if the principal may not see it. Its subscribers
+    hear of the change when the transaction commits."""
     rid = canonical_id(run_id)
     row = None
     if rid is not None:
@@ -123,6 +125,7 @@ async def lock_run(
         or (project_id is not None and canonical_id(project_id) != row.project_id)
     ):
         raise NotFound(f"test run {run_id} not found")
+    run_changed(conn, row.id)
     return LockedRun(
         id=row.id,
         project_id=row.project_id,

@@ -6,7 +6,7 @@ resolvers never share a connection.
 
 from dataclasses import dataclass, field
 
-from fastapi import Request
+from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
@@ -37,11 +37,16 @@ class Context(BaseContext):
         return self.caller
 
 
-async def get_context(request: Request) -> Context:
-    # GET serves the GraphiQL page only (queries over GET are off); every operation is a POST
-    # and must carry a key.
-    caller = None if request.method == "GET" else await principal(request)
-    return Context(db=await database(request), settings=await settings(request), caller=caller)
+async def get_context(connection: HTTPConnection) -> Context:
+    # A plain GET serves the GraphiQL page; every operation must carry a key: in the
+    # Authorization header, or on a WebSocket in connection_init (see Router.on_ws_connect).
+    anonymous = connection.scope["type"] == "websocket" or (
+        connection.scope["method"] == "GET" and "query" not in connection.query_params
+    )
+    caller = None if anonymous else await principal(connection)
+    return Context(
+        db=await database(connection), settings=await settings(connection), caller=caller
+    )
 
 
 Info = StrawberryInfo[Context, None]

@@ -7,6 +7,7 @@ from typing import Any
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
+from strawberry.types.execution import StreamExecutionResult
 
 from app.api.request_info import current_request, current_request_id
 from app.domain.errors import DomainError
@@ -92,10 +93,23 @@ class ErrorCodes(MaskErrors):
         request = current_request()
         if request is not None:
             request.operation = operation_label(self.execution_context)
-        for error in getattr(self.execution_context.result, "errors", None) or ():
-            extensions: dict[str, Any] = dict(error.extensions or {})
-            extensions.setdefault("code", _code(error))
-            original = error.original_error
-            if isinstance(original, DomainError) and original.errors:
-                extensions["fields"] = [e.as_dict() for e in original.errors]
-            error.extensions = extensions
+        _add_codes(getattr(self.execution_context.result, "errors", None))
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        # Each message of a subscription is sent before the operation ends: mask and code
+        # its errors before it goes out (while this hook is suspended).
+        masking = super().on_stream_result(result)
+        next(masking)
+        _add_codes(getattr(result, "errors", None))
+        yield
+        next(masking, None)
+
+
+def _add_codes(errors: list[GraphQLError] | None) -> None:
+    for error in errors or ():
+        extensions: dict[str, Any] = dict(error.extensions or {})
+        extensions.setdefault("code", _code(error))
+        original = error.original_error
+        if isinstance(original, DomainError) and original.errors:
+            extensions["fields"] = [e.as_dict() for e in original.errors]
+        error.extensions = extensions

@@ -4,7 +4,8 @@ Limits come from the settings; extensions are passed as classes or factories, so
 operation gets its own instances (an extension instance holds per-operation state).
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -13,6 +14,9 @@ import strawberry
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from graphql import DocumentNode, GraphQLError
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -22,16 +26,22 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.config import BatchingConfig, StrawberryConfig
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionContext
+from strawberry.types.unset import UNSET, UnsetType
 
-from app.api.graphql.context import get_context
+from app.api.auth import bearer_principal
+from app.api.graphql.context import Context, get_context
 from app.api.graphql.errors import ErrorCodes, log_unexpected
 from app.api.graphql.mutations import Mutation
 from app.api.graphql.projection import ProjectingExecutionContext
 from app.api.graphql.queries import Query
 from app.api.graphql.scalars import SCALARS
+from app.api.graphql.subscriptions import Subscription
 from app.api.web import graphiql_page
+from app.domain.errors import DomainError
 from app.settings import Settings
 
 
@@ -103,6 +113,7 @@ def build_schema(settings: Settings | None = None, *, projection: bool = True) -
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(
             scalar_map=SCALARS,
             disable_field_suggestions=not settings.graphql_introspection,
@@ -118,9 +129,32 @@ def build_schema(settings: Settings | None = None, *, projection: bool = True) -
 schema = build_schema(Settings())
 
 
-class Router(GraphQLRouter[Any, None]):
+class TextWebSocket(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames (clients reject binary ones)."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
+class Router(GraphQLRouter[Context, None]):
+    websocket_adapter_class = TextWebSocket  # type: ignore[assignment]
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """A WebSocket's key comes in connection_init's payload, as
+        ``{"Authorization": "Bearer <api key>"}``; without a valid one the socket is closed
+        with 4403 (graphql-transport-ws's "Forbidden")."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        try:
+            context.caller = await bearer_principal(context.db, params.get("Authorization"))
+        except DomainError as error:
+            raise ConnectionRejectionError({"code": error.code.upper()}) from error
+        return UNSET
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return await graphiql_page(request)
@@ -133,4 +167,8 @@ def graphql_router(settings: Settings) -> Router:
         context_getter=get_context,
         allow_queries_via_get=False,
         include_in_schema=False,  # GraphQL documents itself (schema.graphql, introspection)
+        # Subscriptions: graphql-transport-ws on a WebSocket, and Server-Sent Events
+        # (graphql-sse's distinct connections mode) on a request that accepts them.
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
+        connection_init_wait_timeout=timedelta(seconds=settings.subscription_init_timeout_seconds),
     )
