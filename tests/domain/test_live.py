@@ -4,6 +4,7 @@ committed, and never of a write that was rolled back."""
 import asyncio
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from app.db.engine import Database
 from app.domain import datasets, live, projects, results, test_cases, test_runs
@@ -12,6 +13,7 @@ from app.domain.errors import InvalidInput
 from app.domain.keys import OPERATOR
 from app.domain.results import NewResult
 from app.domain.test_runs import NewTestRun, TestRun
+from tests.support import TcpProxy
 
 
 async def two_runs(db: Database) -> tuple[TestRun, TestRun, str]:
@@ -70,3 +72,32 @@ async def test_a_subscriber_hears_of_a_change_made_through_another_database_obje
             assert await heard(watching.changed)
     finally:
         await other.dispose()
+
+
+async def test_the_listening_connection_comes_back_after_the_database_went_away(
+    db: Database,
+) -> None:
+    url = make_url(db.settings.database_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("on SQLite notifications stay in the process")
+    first, _, case_id = await two_runs(db)
+    proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    served = Database(
+        db.settings.model_copy(update={"database_url": proxied, "notify_check_seconds": 0.2})
+    )
+    try:
+        async with served.notifier.subscribe(f"test_run:{first.id}", "me") as watching:
+            proxy.disable()  # the listening connection is cut, and reconnecting fails
+            await asyncio.sleep(0.3)
+            proxy.enable()
+            # Back: whatever changed meanwhile may have been missed, so every subscriber
+            # is told to look again...
+            assert await heard(watching.changed)
+            watching.changed.clear()
+            # ...and notifications flow again on the new connection.
+            await results.record_result(db, OPERATOR, first.id, NewResult(case_id))
+            assert await heard(watching.changed)
+    finally:
+        await served.dispose()
+        await proxy.close()

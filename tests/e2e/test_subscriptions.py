@@ -169,3 +169,32 @@ async def test_server_sent_events_over_get_with_the_query_in_the_url(
 
 async def complete(db: Database, run: Run) -> None:
     await results.complete_run(db, OPERATOR, run.run_id)
+
+
+async def test_websocket_without_a_valid_key_is_closed_forbidden(
+    db: Database, live_url: str
+) -> None:
+    run = await make_run(db, cases=1)
+
+    no_key = watch(live_url, run, key=None)
+    wrong_key = watch(live_url, run, connectionParams={"Authorization": "Bearer trk_nope"})
+    not_bearer = watch(live_url, run, connectionParams={"Authorization": run.key})
+
+    for outcome in (no_key, wrong_key, not_bearer):
+        assert outcome["closed"] == {"code": 4403, "reason": "Forbidden"}, outcome
+        assert outcome["updates"] == []
+
+
+async def test_websocket_subscription_to_a_run_the_key_may_not_see_is_not_found(
+    db: Database, live_url: str
+) -> None:
+    run = await make_run(db, cases=1)
+    other = await make_run(db, cases=1, name="Other")
+
+    theirs = watch(live_url, run, key=other.key)
+    missing = watch(live_url, run, runId=str(uuid.uuid4()))
+
+    for outcome in (theirs, missing):
+        assert outcome["updates"] == []
+        assert outcome["closed"] is None
+        assert [e["extensions"]["code"] for e in outcome["errors"]] == ["NOT_FOUND"]
