@@ -1,6 +1,7 @@
-// A test run: status and progress (polled until it completes), summary, results, test cases.
+// A test run: status and progress (live until it completes), summary, results, test cases.
 import { graphql } from "./api.js";
 import { CASE_FIELDS, caseList, caseView } from "./cases.js";
+import { subscribe } from "./live.js";
 import {
   h,
   json,
@@ -16,28 +17,41 @@ import {
   when,
 } from "./ui.js";
 
-const POLL_MS = 2000;
+// When the live connection drops: the run is read again after this long (doubling up to
+// MAX_RETRY_MS), then the subscription is tried again.
+const RETRY_MS = 2000;
+const MAX_RETRY_MS = 16000;
+// Errors that another try would only repeat.
+const FINAL = new Set(["NOT_FOUND", "UNAUTHENTICATED"]);
 
 const SUMMARY_FIELDS = `fragment SummaryFields on EvaluationSummary {
   name source kind count mean min max passCount passRate categories { category count }
 }`;
 
-const RUN = `query Run($projectId: ID!, $id: ID!) {
-  project(id: $projectId) { name }
-  testRun(id: $id) {
-    id name description status datasetVersion flavorName includeOutputs testCaseCount
-    createdAt completedAt
-    dataset { id name }
-    targetEvaluations { name }
-    progress { done total }
-    summary {
-      autoEvaluation { ...SummaryFields }
-      humanEvaluation { ...SummaryFields }
-      clientEvaluation { ...SummaryFields }
-    }
+const RUN_FIELDS = `fragment RunFields on TestRun {
+  id name description status datasetVersion flavorName includeOutputs testCaseCount
+  createdAt completedAt
+  dataset { id name }
+  targetEvaluations { name }
+  progress { done total }
+  summary {
+    autoEvaluation { ...SummaryFields }
+    humanEvaluation { ...SummaryFields }
+    clientEvaluation { ...SummaryFields }
   }
 }
 ${SUMMARY_FIELDS}`;
+
+const RUN = `query Run($projectId: ID!, $id: ID!) {
+  project(id: $projectId) { name }
+  testRun(id: $id) { ...RunFields }
+}
+${RUN_FIELDS}`;
+
+const WATCH_RUN = `subscription WatchRun($id: ID!) {
+  testRun(id: $id) { ...RunFields }
+}
+${RUN_FIELDS}`;
 
 const RESULTS = `query Results($id: ID!, $first: Int!, $after: String) {
   testRun(id: $id) {
@@ -93,22 +107,39 @@ export async function runView(view, projectId, runId) {
   );
   await Promise.all([results.show(), cases.show()]);
 
-  // Watch the run until it completes (or the page shows something else).
+  // Watch the run until it completes (or the page shows something else): the server sends
+  // it whenever it changes. If the connection drops, read it again and reconnect, waiting
+  // longer after each failure.
   let run = testRun;
-  while (run.status !== "COMPLETED") {
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    if (!view.active()) return;
+  let updating = Promise.resolve();
+  const update = (latest) => {
+    const moved = latest.progress.done !== run.progress.done || latest.status !== run.status;
+    run = latest;
+    draw(run);
+    if (moved) updating = updating.then(() => results.reload());
+  };
+  let retry = RETRY_MS;
+  while (run.status !== "COMPLETED" && view.active()) {
     try {
-      const latest = (await graphql(RUN, { projectId, id: runId })).testRun;
-      if (!view.active()) return;
-      const moved = latest.progress.done !== run.progress.done || latest.status !== run.status;
-      run = latest;
-      draw(run);
-      if (moved) await results.reload();
+      await subscribe(WATCH_RUN, { id: runId }, (data) => update(data.testRun), view.active);
+      retry = RETRY_MS;
     } catch (error) {
-      if (view.active()) showError(error);
+      if (!view.active()) return;
+      if (FINAL.has(error.code)) {
+        showError(error);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, retry));
+      retry = Math.min(retry * 2, MAX_RETRY_MS);
+      if (!view.active()) return;
+      try {
+        update((await graphql(RUN, { projectId, id: runId })).testRun);
+      } catch (readError) {
+        if (view.active()) showError(readError);
+      }
     }
   }
+  await updating;
 }
 
 function runHeader(project, projectId, run) {
