@@ -200,6 +200,9 @@ def serve(
         timeout_keep_alive=5,
         loop="uvloop",
         http="httptools",
+        # Live updates are small JSON messages: compressing them costs far more (CPU, and a
+        # deflate state per connection) than it saves.
+        ws_per_message_deflate=False,
     )
 
 

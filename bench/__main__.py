@@ -20,6 +20,7 @@ from bench.imports import import_file
 from bench.measure import ALL_FIELDS, ID_VALUES, Bench, Concurrency, Memory, interleaved
 from bench.report import Results, chart, machine, table, target_lines, targets
 from bench.server import Server
+from bench.subscribers import subscribers
 
 CONCURRENCY_CASES = 10
 CLIENTS = 8
@@ -63,6 +64,11 @@ class Plan:
     @property
     def concurrency_seconds(self) -> float:
         return 3.0 if self.quick else 10.0
+
+    @property
+    def subscribers(self) -> tuple[int, int]:
+        """(WebSocket subscribers, updates sent to them) of the live-update benchmark."""
+        return (100, 1) if self.quick else (1_000, 3)
 
 
 def say(message: str) -> None:
@@ -152,6 +158,15 @@ def main() -> int:
         finally:
             floor.close()
             bench.close()
+        count, rounds = plan.subscribers
+        say(f"Live updates: {count:,} WebSocket subscribers on a freshly started server")
+        server.stop()
+        server.start()
+        live = subscribers(server, key, project_id, count, rounds)
+        say(
+            f"  {live.added_mb:,.1f} MB added;"
+            f" p99 {live.p99_ms or 0:,.0f} ms over {rounds} update(s)"
+        )
     except BaseException:
         say(f"The benchmark stopped; the server's log ends:\n{server.log_tail()}")
         raise
@@ -160,8 +175,8 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     total = time.perf_counter() - started
 
-    found = targets(results, concurrency, memory, imports)
-    print(table(results, concurrency, memory, bench.body_bytes, imports))
+    found = targets(results, concurrency, memory, imports, live)
+    print(table(results, concurrency, memory, bench.body_bytes, imports, live))
     print()
     print(target_lines(found))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -179,6 +194,7 @@ def main() -> int:
         "concurrency": concurrency.as_dict(),
         "memory": memory.as_dict(),
         "imports": [run.as_dict() for run in imports],
+        "subscribers": live.as_dict(),
         "targets": [t.as_dict() for t in found],
     }
     (args.out / "results.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))

@@ -10,6 +10,7 @@ from typing import Any
 
 from bench.imports import ImportRun
 from bench.measure import Concurrency, Memory, Series
+from bench.subscribers import Subscribers
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,11 @@ class Results:
 
 
 def targets(
-    results: Results, concurrency: Concurrency, memory: Memory, imports: list[ImportRun]
+    results: Results,
+    concurrency: Concurrency,
+    memory: Memory,
+    imports: list[ImportRun],
+    live: Subscribers,
 ) -> list[Target]:
     big = max(results.sizes("rest"))
     pages = results.sizes("page_read")[1:]
@@ -139,6 +144,18 @@ def targets(
             1.25,
             "x",
         ),
+        Target(
+            f"live updates: {live.n:,} open WebSocket subscribers add to RSS",
+            live.added_mb,
+            100,
+            "MB",
+        ),
+        Target(
+            f"live updates: one run update reaches all {live.n:,} subscribers, p99",
+            live.p99_ms if live.missed == 0 else None,
+            1000,
+            "ms",
+        ),
     ]
 
 
@@ -158,6 +175,7 @@ def table(
     memory: Memory,
     body_bytes: dict[int, int],
     imports: list[ImportRun],
+    live: Subscribers,
 ) -> str:
     header = (
         "cases",
@@ -223,6 +241,13 @@ def table(
             f" JSONL): {run.seconds:.2f} s, {run.rate:,.0f} cases/s ({run.wall_seconds:.2f} s"
             f" with start-up); importer peak RSS {run.peak_rss_kb / 1024:,.0f} MB"
         )
+    lines.append(
+        f"Live updates: {live.n:,} WebSocket subscribers to one run added"
+        f" {live.added_mb:,.1f} MB to the server's RSS ({live.rss_before_kb / 1024:,.0f} ->"
+        f" {live.rss_after_kb / 1024:,.0f} MB); an update reached them in p50"
+        f" {_ms(live.p50_ms)} ms, p99 {_ms(live.p99_ms)} ms ({live.rounds} update(s),"
+        f" {live.missed} missed)"
+    )
     return "\n".join(lines)
 
 

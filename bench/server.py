@@ -26,6 +26,8 @@ class Server:
             **os.environ,
             "TESTRUNS_DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
             "TESTRUNS_DATA_DIR": str(workdir / "data"),
+            # The live-update benchmark holds many subscriptions with its one key.
+            "TESTRUNS_SUBSCRIPTIONS_PER_KEY": "100000",
         }
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -100,6 +102,11 @@ class Server:
             if name in ("VmHWM", "VmRSS"):
                 fields[name] = int(value.split()[0])
         return fields
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) the server process has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def owns_listening_socket(self) -> bool:
         """Whether the process we started is the one holding the listening socket, i.e. the

@@ -84,6 +84,9 @@ class Topic:
     async def latest(self, load: Callable[[], Awaitable[Any]]) -> Any:
         """What ``load`` returns as of the last notification, loaded once for all of this
         topic's subscribers (one read per change per process, however many watch it)."""
+        cached = self._cached
+        if cached is not None and cached[0] == self.generation:
+            return cached[1]
         async with self._loading:
             generation = self.generation
             if self._cached is None or self._cached[0] != generation:
