@@ -3,10 +3,15 @@ httpx stream of Server-Sent Events, on a real server, and across two replicas on
 (subscribed on one process, recorded on another)."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
 import orjson
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from app.db.engine import Database
 from app.domain import datasets, keys, projects, results, test_cases, test_runs
@@ -16,6 +21,7 @@ from app.domain.test_runs import NewTestRun
 from tests.e2e.test_replicas import replicas  # noqa: F401 (real `testruns serve` processes)
 from tests.support import run_node
 
+GRAPHQL_TRANSPORT_WS = Subprotocol("graphql-transport-ws")
 WATCH = "subscription Watch($id: ID!) { testRun(id: $id) { id status progress { done total } } }"
 
 
@@ -198,3 +204,23 @@ async def test_websocket_subscription_to_a_run_the_key_may_not_see_is_not_found(
         assert outcome["updates"] == []
         assert outcome["closed"] is None
         assert [e["extensions"]["code"] for e in outcome["errors"]] == ["NOT_FOUND"]
+
+
+async def test_a_websocket_that_never_initialises_is_closed_and_a_ping_gets_a_pong(
+    live_url_factory: Callable[..., str],
+) -> None:
+    url = live_url_factory(subscription_init_timeout_seconds=0.2).replace("http", "ws")
+
+    async with connect(f"{url}/graphql", subprotocols=[GRAPHQL_TRANSPORT_WS]) as idle:
+        with pytest.raises(ConnectionClosed) as closed:
+            await idle.recv()
+    async with connect(f"{url}/graphql", subprotocols=[GRAPHQL_TRANSPORT_WS]) as talking:
+        await talking.send('{"type": "ping"}')
+        pong = orjson.loads(await talking.recv())
+
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
+        4408,
+        "Connection initialisation timeout",
+    )
+    assert pong == {"type": "pong"}
