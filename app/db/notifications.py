@@ -19,6 +19,7 @@ process, against the settings' caps.
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 import time
 import weakref
@@ -190,7 +191,8 @@ class LocalNotifier(Notifier):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        self._file = make_url(settings.database_url).database or ":memory:"
+        database = make_url(settings.database_url).database or ":memory:"
+        self._file = database if database == ":memory:" else os.path.realpath(database)
         with self._lock:
             self._by_file.setdefault(self._file, weakref.WeakSet()).add(self)
 

@@ -17,10 +17,11 @@ import {
   when,
 } from "./ui.js";
 
-// When the live connection drops: the run is read again after this long (doubling up to
-// MAX_RETRY_MS), then the subscription is tried again.
+// While the live connection is down: the run is read every POLL_MS, and the connection is
+// tried again after RETRY_MS, doubling after each failure up to MAX_RETRY_MS.
+const POLL_MS = 2000;
 const RETRY_MS = 2000;
-const MAX_RETRY_MS = 16000;
+const MAX_RETRY_MS = 30000;
 // Errors that another try would only repeat.
 const FINAL = new Set(["NOT_FOUND", "UNAUTHENTICATED"]);
 
@@ -108,8 +109,8 @@ export async function runView(view, projectId, runId) {
   await Promise.all([results.show(), cases.show()]);
 
   // Watch the run until it completes (or the page shows something else): the server sends
-  // it whenever it changes. If the connection drops, read it again and reconnect, waiting
-  // longer after each failure.
+  // it whenever it changes. While the live connection is down, read the run every POLL_MS
+  // and try the connection again, waiting longer after each failure.
   let run = testRun;
   let updating = Promise.resolve();
   const update = (latest) => {
@@ -119,24 +120,29 @@ export async function runView(view, projectId, runId) {
     if (moved) updating = updating.then(() => results.reload());
   };
   let retry = RETRY_MS;
+  let retryAt = 0;
   while (run.status !== "COMPLETED" && view.active()) {
-    try {
-      await subscribe(WATCH_RUN, { id: runId }, (data) => update(data.testRun), view.active);
-      retry = RETRY_MS;
-    } catch (error) {
-      if (!view.active()) return;
-      if (FINAL.has(error.code)) {
-        showError(error);
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, retry));
-      retry = Math.min(retry * 2, MAX_RETRY_MS);
-      if (!view.active()) return;
+    if (Date.now() >= retryAt) {
       try {
-        update((await graphql(RUN, { projectId, id: runId })).testRun);
-      } catch (readError) {
-        if (view.active()) showError(readError);
+        await subscribe(WATCH_RUN, { id: runId }, (data) => update(data.testRun), view.active);
+        retry = RETRY_MS;
+        continue;
+      } catch (error) {
+        if (!view.active()) return;
+        if (FINAL.has(error.code)) {
+          showError(error);
+          return;
+        }
+        retryAt = Date.now() + retry;
+        retry = Math.min(retry * 2, MAX_RETRY_MS);
       }
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    if (!view.active()) return;
+    try {
+      update((await graphql(RUN, { projectId, id: runId })).testRun);
+    } catch (error) {
+      if (view.active()) showError(error);
     }
   }
   await updating;
