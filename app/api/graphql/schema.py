@@ -4,7 +4,7 @@ Limits come from the settings; extensions are passed as classes or factories, so
 operation gets its own instances (an extension instance holds per-operation state).
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -14,9 +14,6 @@ import strawberry
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from graphql import DocumentNode, GraphQLError
-from starlette.websockets import WebSocketDisconnect
-from strawberry.asgi import ASGIWebSocketAdapter
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -26,22 +23,19 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.fastapi import GraphQLRouter
-from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.config import BatchingConfig, StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionContext
-from strawberry.types.unset import UNSET, UnsetType
+from strawberry.types.unset import UnsetType
 
-from app.api.auth import bearer_principal
 from app.api.graphql.context import Context, get_context
 from app.api.graphql.errors import ErrorCodes, log_unexpected
 from app.api.graphql.mutations import Mutation
 from app.api.graphql.projection import ProjectingExecutionContext
 from app.api.graphql.queries import Query
 from app.api.graphql.scalars import SCALARS
-from app.api.graphql.subscriptions import Subscription
+from app.api.graphql.subscriptions import Subscription, TextWebSocket, authenticate_connection
 from app.api.web import graphiql_page
-from app.domain.errors import DomainError
 from app.settings import Settings
 
 
@@ -129,32 +123,14 @@ def build_schema(settings: Settings | None = None, *, projection: bool = True) -
 schema = build_schema(Settings())
 
 
-class TextWebSocket(ASGIWebSocketAdapter):
-    """graphql-transport-ws messages are text frames (clients reject binary ones)."""
-
-    async def send_json(self, message: Mapping[str, object]) -> None:
-        try:
-            await self.ws.send_text(orjson.dumps(message).decode())
-        except WebSocketDisconnect as exc:
-            raise WebSocketDisconnected from exc
-
-
-class Router(GraphQLRouter[Context, None]):
+class Router(GraphQLRouter[Any, None]):
     websocket_adapter_class = TextWebSocket  # type: ignore[assignment]
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
     async def on_ws_connect(self, context: Context) -> UnsetType:
-        """A WebSocket's key comes in connection_init's payload, as
-        ``{"Authorization": "Bearer <api key>"}``; without a valid one the socket is closed
-        with 4403 (graphql-transport-ws's "Forbidden")."""
-        params = context.connection_params if isinstance(context.connection_params, dict) else {}
-        try:
-            context.caller = await bearer_principal(context.db, params.get("Authorization"))
-        except DomainError as error:
-            raise ConnectionRejectionError({"code": error.code.upper()}) from error
-        return UNSET
+        return await authenticate_connection(context)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return await graphiql_page(request)

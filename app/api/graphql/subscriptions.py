@@ -1,13 +1,21 @@
 """Subscriptions: live updates over graphql-transport-ws (WebSocket) and Server-Sent Events."""
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 
+import orjson
 import strawberry
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.types.unset import UNSET, UnsetType
 
-from app.api.graphql.context import Info
+from app.api.auth import bearer_principal
+from app.api.graphql.context import Context, Info
 from app.api.graphql.types.test_run import TestRun
 from app.domain import live, test_runs
+from app.domain.errors import DomainError
 
 
 @strawberry.type
@@ -27,3 +35,25 @@ async def _graphql(updates: AsyncIterator[test_runs.TestRun]) -> AsyncGenerator[
     async with aclosing(updates):  # type: ignore[type-var]
         async for run in updates:
             yield TestRun.of(run)
+
+
+async def authenticate_connection(context: Context) -> UnsetType:
+    """A WebSocket's key comes in connection_init's payload, as
+    ``{"Authorization": "Bearer <api key>"}``; without a valid one the socket is closed with
+    4403 (graphql-transport-ws's "Forbidden")."""
+    params = context.connection_params if isinstance(context.connection_params, dict) else {}
+    try:
+        context.caller = await bearer_principal(context.db, params.get("Authorization"))
+    except DomainError as error:
+        raise ConnectionRejectionError() from error
+    return UNSET
+
+
+class TextWebSocket(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames (clients reject binary ones)."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
