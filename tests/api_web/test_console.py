@@ -23,7 +23,7 @@ def console_operations() -> dict[str, str]:
         name: text
         for source in console_sources().values()
         for name, text in DOCUMENT.findall(source)
-        if text.lstrip().startswith(("query", "mutation", "fragment"))
+        if text.lstrip().startswith(("query", "mutation", "subscription", "fragment"))
     }
     filled = {
         name: re.sub(r"\$\{(\w+)\}", lambda m: found[m.group(1)], text)
@@ -48,8 +48,8 @@ async def test_console_and_its_modules_are_served_without_a_key(client: httpx.As
 def test_every_console_operation_is_valid_against_the_schema() -> None:
     operations = console_operations()
 
-    assert {"Projects", "Datasets", "Cases", "CreateTestRun", "Run", "Compare"} <= {
-        re.search(r"(?:query|mutation) (\w+)", text).group(1)  # type: ignore[union-attr]
+    assert {"Projects", "Datasets", "Cases", "CreateTestRun", "Run", "WatchRun", "Compare"} <= {
+        re.search(r"(?:query|mutation|subscription) (\w+)", text).group(1)  # type: ignore[union-attr]
         for text in operations.values()
     }
     for name, text in operations.items():

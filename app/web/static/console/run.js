@@ -40,19 +40,20 @@ const RUN_FIELDS = `fragment RunFields on TestRun {
     humanEvaluation { ...SummaryFields }
     clientEvaluation { ...SummaryFields }
   }
-}
-${SUMMARY_FIELDS}`;
+}`;
 
 const RUN = `query Run($projectId: ID!, $id: ID!) {
   project(id: $projectId) { name }
   testRun(id: $id) { ...RunFields }
 }
-${RUN_FIELDS}`;
+${RUN_FIELDS}
+${SUMMARY_FIELDS}`;
 
 const WATCH_RUN = `subscription WatchRun($id: ID!) {
   testRun(id: $id) { ...RunFields }
 }
-${RUN_FIELDS}`;
+${RUN_FIELDS}
+${SUMMARY_FIELDS}`;
 
 const RESULTS = `query Results($id: ID!, $first: Int!, $after: String) {
   testRun(id: $id) {
