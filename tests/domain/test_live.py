@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 from app.db.engine import Database
 from app.domain import datasets, live, projects, results, test_cases, test_runs
 from app.domain.datasets import NewDataset, TestCaseType
-from app.domain.errors import InvalidInput
+from app.domain.errors import InvalidInput, Unavailable
 from app.domain.keys import OPERATOR
 from app.domain.results import NewResult
 from app.domain.test_runs import NewTestRun, TestRun
@@ -98,6 +98,28 @@ async def test_the_listening_connection_comes_back_after_the_database_went_away(
             # ...and notifications flow again on the new connection.
             await results.record_result(db, OPERATOR, first.id, NewResult(case_id))
             assert await heard(watching.changed)
+    finally:
+        await served.dispose()
+        await proxy.close()
+
+
+async def test_subscribing_while_notifications_cannot_be_received_is_unavailable(
+    db: Database,
+) -> None:
+    url = make_url(db.settings.database_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("on SQLite notifications stay in the process")
+    proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+    proxy.disable()
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    served = Database(
+        db.settings.model_copy(update={"database_url": proxied, "notify_check_seconds": 0.2})
+    )
+    try:
+        with pytest.raises(Unavailable):
+            async with served.notifier.subscribe("test_run:x", "me"):
+                pass
+        assert served.notifier.count == 0  # nothing held for the refused subscription
     finally:
         await served.dispose()
         await proxy.close()
