@@ -179,13 +179,29 @@ def export_results(
 
 
 @cli.command()
+def backup(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="Where to write the copy (new).")],
+) -> None:
+    """Copy the SQLite database, consistently, while the server runs (PostgreSQL: pg_dump)."""
+    from app.db import backup as sqlite_backup
+
+    try:
+        sqlite_backup.backup(Settings().database_url, file)
+    except sqlite_backup.BackupError as error:
+        typer.secho(f"error: {error}", err=True, fg="red")
+        raise typer.Exit(1) from None
+    typer.echo(f"Backed up the database to {file}")
+
+
+@cli.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     workers: Annotated[int, typer.Option(help="Processes serving the app.")] = 1,
     log_level: Annotated[str, typer.Option()] = "info",
 ) -> None:
-    """Serve the REST and GraphQL APIs with uvicorn."""
+    """Serve the REST and GraphQL APIs with uvicorn. On SIGTERM (or Ctrl-C) it stops accepting
+    connections and lets requests in flight finish, for up to TESTRUNS_SHUTDOWN_TIMEOUT_SECONDS."""
     import uvicorn
 
     uvicorn.run(
@@ -198,6 +214,7 @@ def serve(
         log_config=log_config(log_level.upper()),
         access_log=False,  # the app writes its own, one JSON line per request
         timeout_keep_alive=5,
+        timeout_graceful_shutdown=Settings().shutdown_timeout_seconds,
         loop="uvloop",
         http="httptools",
     )

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +35,17 @@ class Settings(BaseSettings):
 
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
+
+    # Operations. Prometheus metrics at /metrics (off: /metrics is 404). Traces go over
+    # OTLP/HTTP to the standard OTEL_EXPORTER_OTLP_ENDPOINT when it is set (other OTEL_*
+    # variables, such as OTEL_SERVICE_NAME, are read by the OpenTelemetry SDK itself).
+    metrics: bool = False
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"),
+    )
+    # On SIGTERM the server stops accepting and gives requests in flight this long to finish.
+    shutdown_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @property
     def is_sqlite(self) -> bool:

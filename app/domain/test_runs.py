@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Row, Select, and_, false, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app import metrics
 from app.db.engine import Database
 from app.db.tables import Dataset as DatasetRow
 from app.db.tables import Flavor as FlavorRow
@@ -218,7 +219,8 @@ async def create_test_run(
             )
         if key is not None:
             await idempotency.remember(conn, principal, key, run_id)
-        return run
+    metrics.test_run_created()  # committed; a repeat answered by its idempotency key is not
+    return run
 
 
 async def _choose_cases(
