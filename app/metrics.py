@@ -72,9 +72,18 @@ def enabled() -> bool:
     return _metrics is not None
 
 
+# The histogram's series by (method, route, status): `labels()` costs more than `observe()`.
+_request_series: dict[tuple[str, str, int], Any] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    if _metrics is not None:
-        _metrics.requests.labels(method, route, str(status)).observe(seconds)
+    if _metrics is None:
+        return
+    series = _request_series.get((method, route, status))
+    if series is None:
+        series = _metrics.requests.labels(method, route, str(status))
+        _request_series[(method, route, status)] = series
+    series.observe(seconds)
 
 
 def test_run_created() -> None:
