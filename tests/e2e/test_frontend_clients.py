@@ -3,6 +3,8 @@ graphql-http's audits of the GraphQL-over-HTTP spec, urql (queries over GET) and
 Client with automatic persisted queries. The clients are the npm packages pinned in
 web/package-lock.json, run by Node.js."""
 
+from collections.abc import Callable
+
 from tests.support import Api, completion_example, run_node
 
 
@@ -34,3 +36,41 @@ async def test_urql_queries_over_get_and_mutates_over_post(live_url: str, api: A
     assert run["testCases"]["totalCount"] == 3
     assert (invalid["method"], invalid["status"]) == ("GET", 400)
     assert report["invalid"]["errors"] == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_apollo_sends_the_hash_first_then_hash_and_text_then_the_hash_alone(
+    live_url: str, live_url_factory: Callable[..., str], api: Api
+) -> None:
+    await api.dataset_with_cases("support", [completion_example(i) for i in range(2)])
+    replica = live_url_factory()
+
+    report = run_node(
+        "apollo-persisted-queries.mjs",
+        f"{live_url}/graphql",
+        f"{replica}/graphql",
+        api.key,
+        api.project_id,
+        "support",
+    )
+
+    sent = [
+        (r["server"], r["method"], r["status"], r["withText"], r["codes"])
+        for r in report["requests"]
+    ]
+    assert sent == [
+        # the query: its hash alone over GET is not known yet; hash and text; then the hash
+        ("first", "GET", 404, False, ["PERSISTED_QUERY_NOT_FOUND"]),
+        ("first", "POST", 200, True, []),
+        ("first", "GET", 200, False, []),
+        # the mutation, over POST
+        ("first", "POST", 404, False, ["PERSISTED_QUERY_NOT_FOUND"]),
+        ("first", "POST", 200, True, []),
+        ("first", "POST", 200, False, []),
+        # another replica knows the query already
+        ("other", "GET", 200, False, []),
+    ]
+    assert all(r["hash"] for r in report["requests"])
+    total, again, run_1, run_2, elsewhere = report["results"]
+    assert total == again == elsewhere == 1
+    assert run_1 != run_2
+    assert (await api.get("/test-runs")).json()["total"] == 2

@@ -8,8 +8,13 @@
   that do not fit) is a 400 without a ``data`` entry. ``application/json``, ``*/*`` or no
   ``Accept`` are answered as before: 200 with ``errors``.
 - Every error body is JSON in GraphQL's shape, with ``extensions.code``.
+- Persisted queries (``extensions.persistedQuery.sha256Hash``, Apollo's protocol) over GET
+  and POST, and trusted documents only when the settings say so: the rules are in
+  ``app.domain.persisted_queries``; here they are read from the request and applied.
 """
 
+import contextlib
+import re
 from types import NoneType
 from typing import Any
 
@@ -26,7 +31,12 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from app.api.errors import HTTP_CODES, graphql_error
+from app.api.graphql.context import Context as RequestContext
 from app.api.graphql.media import GRAPHQL_RESPONSE_JSON, JSON, response_media_type
+from app.domain import persisted_queries
+from app.domain.errors import Unavailable
+
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def is_request_error(result: ExecutionResult) -> bool:
@@ -35,6 +45,24 @@ def is_request_error(result: ExecutionResult) -> bool:
     return (
         result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
     )
+
+
+def persisted_query_hash(extensions: dict[str, Any] | None) -> str | None:
+    """The hash of ``extensions.persistedQuery``, or None when the request has none."""
+    persisted = (extensions or {}).get("persistedQuery")
+    if persisted is None:
+        return None
+    sha256 = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+    if (
+        not isinstance(sha256, str)
+        or not _SHA256.fullmatch(sha256)
+        or persisted.get("version", 1) != 1
+    ):
+        raise HTTPException(
+            400,
+            'extensions.persistedQuery must be {"version": 1, "sha256Hash": "<SHA-256 in hex>"}',
+        )
+    return sha256
 
 
 class GraphQLOverHTTP(GraphQLRouter[Any, None]):
@@ -88,6 +116,50 @@ class GraphQLOverHTTP(GraphQLRouter[Any, None]):
                     400, "The GraphQL operation's `operationName` must be a string or null."
                 )
         return parsed
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: RequestContext,
+        root_value: RootValue | None,
+        sub_response: Response,
+    ) -> Any:
+        operations = request_data if isinstance(request_data, list) else [request_data]
+        settings = context.settings
+        resolved = []
+        for operation in operations:
+            found = await persisted_queries.resolve(
+                context.db,
+                query=operation.query,
+                sha256=persisted_query_hash(operation.extensions),
+                trusted_only=settings.graphql_trusted_documents_only,
+            )
+            if found is not None:
+                operation.query = found.document
+            resolved.append(found)
+        result = await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+        results = result if isinstance(result, list) else [result]
+        for found, outcome in zip(resolved, results, strict=False):
+            if (
+                found is not None
+                and found.remember
+                and found.sha256
+                and isinstance(outcome, ExecutionResult)
+                and not is_request_error(outcome)
+            ):
+                # Remembering is a courtesy: the operation has run, whatever happens here.
+                with contextlib.suppress(Unavailable):
+                    await persisted_queries.remember(
+                        context.db,
+                        found.sha256,
+                        found.document,
+                        limit=settings.graphql_persisted_queries_max,
+                    )
+        return result
 
     async def execute_single(
         self,
