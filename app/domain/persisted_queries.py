@@ -12,7 +12,7 @@ accepts trusted documents only runs nothing else, whether named by hash or sent 
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.db.engine import Database
 from app.db.tables import PersistedQuery
 from app.domain.errors import DocumentNotTrusted, PersistedQueryHashMismatch, PersistedQueryNotFound
-from app.domain.ids import utcnow
 
 # Longer documents run but are not remembered: a client sends them whole each time.
 MAX_REMEMBERED_CHARS = 100_000
@@ -49,7 +48,6 @@ async def resolve(
     query: str | None,
     sha256: str | None,
     trusted_only: bool,
-    now: datetime | None = None,
 ) -> Resolved | None:
     """What to run for a request with this text and/or hash (None when it has neither)."""
     sha256 = sha256.lower() if sha256 else None
@@ -61,7 +59,7 @@ async def resolve(
         if query is None and sha256 is None:
             return None
         digest = sha256 or sha256_of(query or "")
-        document = await _find(db, digest, trusted_only=True, now=now)
+        document = await _find(db, digest, trusted_only=True)
         if document is None:
             raise DocumentNotTrusted(
                 "this server runs only documents registered in advance "
@@ -72,16 +70,14 @@ async def resolve(
         return None if query is None else Resolved(query)
     if query is not None:
         return Resolved(query, sha256, remember=True)
-    document = await _find(db, sha256, trusted_only=False, now=now)
+    document = await _find(db, sha256, trusted_only=False)
     if document is None:
         # The protocol's own message, which clients match (with extensions.code).
         raise PersistedQueryNotFound("PersistedQueryNotFound")
     return Resolved(document, sha256)
 
 
-async def _find(
-    db: Database, sha256: str, *, trusted_only: bool, now: datetime | None
-) -> str | None:
+async def _find(db: Database, sha256: str, *, trusted_only: bool) -> str | None:
     async with db.read() as conn:
         row = (
             await conn.execute(
@@ -92,7 +88,7 @@ async def _find(
         ).one_or_none()
     if row is None or (trusted_only and not row.trusted):
         return None
-    now = now or utcnow()
+    now = db.clock()
     if now - row.last_used_at > LAST_USED_RESOLUTION:
         async with db.write() as conn:
             await conn.execute(
@@ -107,14 +103,12 @@ def _insert(conn: AsyncConnection) -> Any:
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(PersistedQuery)
 
 
-async def remember(
-    db: Database, sha256: str, document: str, *, limit: int, now: datetime | None = None
-) -> None:
+async def remember(db: Database, sha256: str, document: str, *, limit: int) -> None:
     """Keep a document that has run under its hash, forgetting the least recently used
     automatic documents beyond ``limit``."""
     if len(document) > MAX_REMEMBERED_CHARS or sha256_of(document) != sha256:
         return
-    now = now or utcnow()
+    now = db.clock()
     async with db.write() as conn:
         inserted = await conn.execute(
             _insert(conn)
@@ -134,9 +128,9 @@ async def remember(
         await conn.execute(delete(PersistedQuery).where(PersistedQuery.sha256.in_(beyond)))
 
 
-async def register(db: Database, documents: list[str], now: datetime | None = None) -> list[str]:
+async def register(db: Database, documents: list[str]) -> list[str]:
     """Register documents as trusted (all or none); their hashes, in the same order."""
-    now = now or utcnow()
+    now = db.clock()
     hashes = [sha256_of(document) for document in documents]
     async with db.write() as conn:
         for sha256, document in zip(hashes, documents, strict=True):

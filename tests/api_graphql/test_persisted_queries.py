@@ -4,15 +4,15 @@ POST, the bound on what is remembered, and the trusted-documents mode."""
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.db.engine import Database
 from app.domain import persisted_queries
-from app.domain.errors import PersistedQueryNotFound
 from app.main import create_app
 from app.settings import Settings
 from tests.support import Api
@@ -166,10 +166,20 @@ async def test_a_mutation_by_hash_over_get_is_405_and_does_nothing(api: Api) -> 
     assert (await api.get("/datasets")).json()["total"] == 1
 
 
+@pytest.fixture
+async def small_store(api: Api, settings: Settings) -> AsyncIterator[tuple[Api, FastAPI]]:
+    """The same project and key on an app that keeps at most two persisted queries."""
+    app = create_app(settings.model_copy(update={"graphql_persisted_queries_max": 2}))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    yield Api(client, api.key, api.project_id), app
+    await client.aclose()
+    await app.state.db.dispose()
+
+
 async def test_the_least_recently_used_beyond_the_bound_are_forgotten(
-    app_api: Callable[..., Api],
+    small_store: tuple[Api, FastAPI],
 ) -> None:
-    api = app_api(graphql_persisted_queries_max=2)
+    api, _ = small_store
     texts = [f"query Q{i} {{ projects {{ id }} }}" for i in range(3)]
 
     for text in texts:
@@ -181,29 +191,27 @@ async def test_the_least_recently_used_beyond_the_bound_are_forgotten(
 
 
 async def test_use_keeps_a_document_and_registered_ones_are_never_forgotten(
-    db: Database,
+    small_store: tuple[Api, FastAPI], db: Database
 ) -> None:
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    api, app = small_store
+    start = app.state.db.clock()
+
+    def at(later: timedelta) -> None:
+        app.state.db.clock = lambda: start + later
+
     a, b, c, d = (f"query {name} {{ projects {{ id }} }}" for name in "ABCD")
-    [registered] = await persisted_queries.register(db, [d], now=start)
-    await persisted_queries.remember(db, sha256(a), a, limit=2, now=start)
-    await persisted_queries.remember(db, sha256(b), b, limit=2, now=start + timedelta(seconds=1))
+    await persisted_queries.register(db, [d])  # as `testruns graphql register` does
+    at(timedelta(0))
+    await with_text(api, a)
+    at(timedelta(seconds=1))
+    await with_text(api, b)
+    at(timedelta(minutes=2))
+    assert (await by_hash(api, a)).status_code == 200  # a is now the most recently used
+    at(timedelta(minutes=3))
+    await with_text(api, c)
 
-    async def known(text: str, at: datetime) -> bool:
-        try:
-            await persisted_queries.resolve(
-                db, query=None, sha256=sha256(text), trusted_only=False, now=at
-            )
-        except PersistedQueryNotFound:
-            return False
-        return True
-
-    assert await known(a, start + timedelta(minutes=2))  # a is now the most recently used
-    await persisted_queries.remember(db, sha256(c), c, limit=2, now=start + timedelta(minutes=3))
-
-    assert registered == sha256(d)
-    at = start + timedelta(minutes=4)
-    assert [await known(t, at) for t in (a, b, c, d)] == [True, False, True, True]
+    answers = [await by_hash(api, text) for text in (a, b, c, d)]
+    assert [r.status_code for r in answers] == [200, 404, 200, 200]
 
 
 async def test_trusted_documents_only_runs_registered_documents(
