@@ -21,9 +21,11 @@ cli = typer.Typer(help="Self-hosted LLM evaluation test runs.", no_args_is_help=
 db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 projects_cli = typer.Typer(help="Projects.", no_args_is_help=True)
 keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
+graphql_cli = typer.Typer(help="GraphQL documents.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(projects_cli, name="projects")
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(graphql_cli, name="graphql")
 
 
 def _run(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
@@ -115,6 +117,41 @@ def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix or 
 
     key = _run(lambda db, _: keys.revoke_key(db, prefix))
     typer.echo(f"Revoked key {key.prefix}")
+
+
+@graphql_cli.command("register")
+def graphql_register(
+    folder: Annotated[
+        Path,
+        typer.Argument(exists=True, file_okay=False, help="Searched for .graphql files."),
+    ],
+) -> None:
+    """Register each .graphql file under FOLDER as a trusted document (all or none); print
+    its name and the SHA-256 clients send for it: that of the document as graphql-js prints
+    it, which is what Apollo Client's persisted-query link hashes."""
+    from graphql import GraphQLError, parse, print_ast, validate
+
+    from app.api.graphql.schema import schema
+    from app.domain import persisted_queries
+
+    files = sorted(folder.rglob("*.graphql"))
+    if not files:
+        typer.secho(f"error: no .graphql files in {folder}", err=True, fg="red")
+        raise typer.Exit(1)
+    documents = []
+    for path in files:
+        try:
+            document = parse(path.read_text())
+        except GraphQLError as error:
+            typer.secho(f"error: {path}: {error.message}", err=True, fg="red")
+            raise typer.Exit(1) from None
+        for problem in validate(schema._schema, document):
+            typer.secho(f"error: {path}: {problem.message}", err=True, fg="red")
+            raise typer.Exit(1)
+        documents.append(print_ast(document))
+    hashes = _run(lambda db, _: persisted_queries.register(db, documents))
+    for path, sha256 in zip(files, hashes, strict=True):
+        typer.echo(f"{path.relative_to(folder)}  {sha256}")
 
 
 @cli.command()

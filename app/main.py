@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from app import metrics
 from app.api import errors, web
@@ -61,4 +62,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         telemetry.install(app, db, settings.otel_exporter_otlp_endpoint)
     app.add_middleware(RequestContextMiddleware, settings=settings)
+    if settings.cors_origins:
+        # Added last, so outermost: a preflight is answered before anything asks for a key,
+        # and every answer, the request middleware's own 413s and 500s too, carries the grant.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+            max_age=600,
+        )
     return app

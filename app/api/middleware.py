@@ -86,7 +86,8 @@ class RequestContextMiddleware:
             log.exception("unexpected error (request id %s)", info.request_id)
             if response_started:
                 raise
-            await internal_error_response(scope["path"], info.request_id)(
+            accept = headers.get(b"accept", b"").decode("latin-1")
+            await internal_error_response(scope["path"], info.request_id, accept)(
                 scope, receive, send_with_id
             )
         finally:

@@ -38,9 +38,10 @@ class Context(BaseContext):
 
 
 async def get_context(request: Request) -> Context:
-    # GET serves the GraphiQL page only (queries over GET are off); every operation is a POST
-    # and must carry a key.
-    caller = None if request.method == "GET" else await principal(request)
+    # A GET without an operation (GraphiQL's page, or a 400) reads nothing and needs no key;
+    # every operation, over GET or POST, must carry one.
+    page = request.method == "GET" and not {"query", "extensions"} & request.query_params.keys()
+    caller = None if page else await principal(request)
     return Context(db=await database(request), settings=await settings(request), caller=caller)
 
 
