@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, Select, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Row, Select, and_, bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -88,7 +88,8 @@ class StoredTestCase(Protocol):
     """A test case as read for a response: JSON fields are still their stored text.
 
     For a trace case ``inputs`` is the trace input and ``metadata`` its custom metadata.
-    It is also a tuple of these values in this order (``CASE_COLUMNS``).
+    It is also a tuple of these values in this order (``CASE_COLUMNS``). ``valid_from`` is
+    the version its revision was made in: with the dataset and position it names the revision.
     """
 
     id: str
@@ -99,6 +100,7 @@ class StoredTestCase(Protocol):
     history: str | None
     metadata: str | None
     media_inputs: str | None
+    valid_from: int
 
     def __iter__(self) -> Iterator[Any]: ...
 
@@ -114,6 +116,7 @@ CASE_COLUMNS = (
     TestCaseRow.history,
     TestCaseRow.metadata_,
     TestCaseRow.media_inputs,
+    TestCaseRow.valid_from,
 )
 
 
@@ -242,6 +245,12 @@ async def find_dataset(
     if row is None or not principal.can_see(row.project_id):
         raise NotFound(f"dataset {dataset_id} not found")
     return _dataset(row)
+
+
+async def datasets_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, Dataset]:
+    """Datasets by id, deleted ones included (runs made from them still show them)."""
+    rows = await conn.execute(_select_datasets(include_deleted=True).where(DatasetRow.id.in_(ids)))
+    return {r.id: _dataset(r) for r in rows}
 
 
 async def list_datasets(
@@ -452,6 +461,82 @@ async def list_versions(
     async with db.read() as conn:
         rows = (await conn.execute(query)).all()
     return split_page([_version(r) for r in rows], limit, dataset.version + 1)
+
+
+# ---- revisions ---------------------------------------------------------------------------
+# A test case keeps its id across versions; each revision of it (its content from one version
+# on) has an id of its own, made from the revision's primary key: the dataset, the case's
+# position and the version the revision was made in. A view of a revision without its
+# expected outputs (a run made without them) is other content, so it has another id.
+
+WITHOUT_OUTPUTS = "no-outputs"
+
+
+@dataclass(frozen=True)
+class RevisionKey:
+    dataset_id: str
+    position: int
+    valid_from: int
+    outputs: bool = True
+
+    def __str__(self) -> str:
+        return _revision_id(self.dataset_id, self.position, self.valid_from, self.outputs)
+
+    @classmethod
+    def parse(cls, value: str) -> "RevisionKey | None":
+        """The key a revision id names, or None when ``value`` is not a revision id."""
+        parts = value.split(".")
+        if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != WITHOUT_OUTPUTS):
+            return None
+        dataset_id = canonical_id(parts[0])
+        if dataset_id is None or not all(p.isascii() and p.isdigit() for p in parts[1:3]):
+            return None
+        return cls(dataset_id, int(parts[1]), int(parts[2]), outputs=len(parts) == 3)
+
+
+def _revision_id(dataset_id: str, position: int, valid_from: int, outputs: bool) -> str:
+    key = f"{dataset_id}.{position}.{valid_from}"
+    return key if outputs else f"{key}.{WITHOUT_OUTPUTS}"
+
+
+def revision_id(dataset_id: str, case: StoredTestCase, outputs: bool = True) -> str:
+    """The id of a case's content as read (see ``RevisionKey``)."""
+    return _revision_id(dataset_id, case.position, case.valid_from, outputs)
+
+
+@dataclass(frozen=True)
+class Revision:
+    key: RevisionKey
+    project_id: str
+    test_case_type: TestCaseType
+    case: StoredTestCase
+
+
+async def revisions_by_key(
+    conn: AsyncConnection, keys: list[RevisionKey]
+) -> dict[RevisionKey, Revision]:
+    """The revisions with these keys (of any dataset, deleted ones included)."""
+    if not keys:
+        return {}
+    rows = await conn.execute(
+        select(
+            *CASE_COLUMNS, TestCaseRow.dataset_id, DatasetRow.project_id, DatasetRow.test_case_type
+        )
+        .join(DatasetRow, DatasetRow.id == TestCaseRow.dataset_id)
+        .where(
+            tuple_(TestCaseRow.dataset_id, TestCaseRow.position, TestCaseRow.valid_from).in_(
+                list({(k.dataset_id, k.position, k.valid_from) for k in keys})
+            )
+        )
+    )
+    found = {(r.dataset_id, r.position, r.valid_from): r for r in rows}
+    revisions = {}
+    for key in keys:
+        row = found.get((key.dataset_id, key.position, key.valid_from))
+        if row is not None:
+            kind = TestCaseType(row.test_case_type)
+            revisions[key] = Revision(key, row.project_id, kind, row)
+    return revisions
 
 
 # ---- writing -----------------------------------------------------------------------------

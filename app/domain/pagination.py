@@ -14,6 +14,7 @@ class Page(Generic[T]):
     items: list[T]
     has_next: bool
     total: int
+    has_previous: bool = False
 
 
 def page_limit(requested: int | None, settings: Settings, name: str = "first") -> int:

@@ -27,6 +27,7 @@ from app.domain.evaluations import (
     check_score,
     is_number,
     project_evaluations,
+    projects_evaluations,
 )
 from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads, loads_or_none
@@ -452,6 +453,12 @@ async def load_result(conn: AsyncConnection, result_id: str) -> Result:
     return _result(row, (await _scores_of(conn, [result_id]))[result_id])
 
 
+async def results_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, Result]:
+    rows = (await conn.execute(select(*_RESULT_COLUMNS).where(TestRunResult.id.in_(ids)))).all()
+    scores = await _scores_of(conn, [r.id for r in rows])
+    return {r.id: _result(r, scores[r.id]) for r in rows}
+
+
 async def result_page(
     db: Database,
     run: TestRun,
@@ -616,21 +623,39 @@ def stats_of(
 
 async def summarize(db: Database, run: TestRun) -> Summary:
     """Statistics of every evaluation scored in the run (and every targeted one)."""
+    return (await summarize_runs(db, [run]))[0]
+
+
+async def summarize_runs(db: Database, runs: list[TestRun]) -> list[Summary]:
+    """``summarize`` for each of these runs, with the same few statements for any number."""
+    values: dict[str, dict[tuple[ScoreSource, str], list[Any]]] = defaultdict(dict)
+    evaluation_of: dict[str, dict[tuple[ScoreSource, str], str | None]] = defaultdict(dict)
     async with db.read() as conn:
         rows = await conn.execute(
             select(
-                ResultScore.source, ResultScore.name, ResultScore.value, ResultScore.evaluation_id
+                TestRunResult.test_run_id,
+                ResultScore.source,
+                ResultScore.name,
+                ResultScore.value,
+                ResultScore.evaluation_id,
             )
             .join(TestRunResult, TestRunResult.id == ResultScore.result_id)
-            .where(TestRunResult.test_run_id == run.id)
+            .where(TestRunResult.test_run_id.in_([run.id for run in runs]))
         )
-        values: dict[tuple[ScoreSource, str], list[Any]] = defaultdict(list)
-        evaluation_of: dict[tuple[ScoreSource, str], str | None] = {}
-        for source, name, value, evaluation_id in rows:
+        for run_id, source, name, value, evaluation_id in rows:
             key = (ScoreSource(source), name)
-            values[key].append(loads(value))
-            evaluation_of[key] = evaluation_id
-        evaluations = await project_evaluations(conn, run.project_id)
+            values[run_id].setdefault(key, []).append(loads(value))
+            evaluation_of[run_id][key] = evaluation_id
+        evaluations = await projects_evaluations(conn, list({run.project_id for run in runs}))
+    return [_summary(run, values[run.id], evaluation_of[run.id], evaluations) for run in runs]
+
+
+def _summary(
+    run: TestRun,
+    values: dict[tuple[ScoreSource, str], list[Any]],
+    evaluation_of: dict[tuple[ScoreSource, str], str | None],
+    evaluations: Mapping[str, Evaluation],
+) -> Summary:
     for evaluation_id in run.target_evaluation_ids:
         evaluation = evaluations.get(evaluation_id)
         if evaluation is not None:

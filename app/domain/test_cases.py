@@ -169,7 +169,7 @@ async def _current_revisions(
 ) -> dict[str, Any]:
     canonical = {cid for cid in map(canonical_id, case_ids) if cid}
     rows = await conn.execute(
-        select(*CASE_COLUMNS, TestCaseRow.valid_from).where(
+        select(*CASE_COLUMNS).where(
             TestCaseRow.dataset_id == dataset_id,
             TestCaseRow.id.in_(canonical),
             TestCaseRow.valid_to.is_(None),

@@ -372,6 +372,10 @@ async def _runs(conn: AsyncConnection, query: Select[Any]) -> list[TestRun]:
     return [_run(r, tuple(evaluations.get(r.id, ()))) for r in rows]
 
 
+async def runs_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, TestRun]:
+    return {r.id: r for r in await _runs(conn, _select_runs().where(TestRunRow.id.in_(ids)))}
+
+
 async def get_test_run(
     db: Database, principal: Principal, run_id: str, project_id: str | None = None
 ) -> TestRun:

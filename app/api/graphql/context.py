@@ -12,11 +12,14 @@ from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
 from app.api.auth import database, principal, settings
-from app.api.graphql.loaders import CaseKey, case_loader
+from app.api.graphql.loaders import CaseKey, case_loader, node_loader, summary_loader
 from app.db.engine import Database
 from app.domain.datasets import StoredTestCase
 from app.domain.errors import Unauthenticated
 from app.domain.keys import Principal
+from app.domain.nodes import Node
+from app.domain.results import Summary
+from app.domain.test_runs import TestRun
 from app.settings import Settings
 
 
@@ -26,9 +29,13 @@ class Context(BaseContext):
     settings: Settings
     caller: Principal | None
     cases: DataLoader[CaseKey, StoredTestCase | None] = field(init=False)
+    nodes: DataLoader[str, Node | None] = field(init=False)
+    summaries: DataLoader[TestRun, Summary] = field(init=False)
 
     def __post_init__(self) -> None:
         self.cases = case_loader(self.db)
+        self.nodes = node_loader(self.db, lambda: self.principal)
+        self.summaries = summary_loader(self.db)
 
     @property
     def principal(self) -> Principal:

@@ -16,6 +16,8 @@ D = TypeVar("D")
 @strawberry.type
 class PageInfo:
     has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
     end_cursor: str | None
 
 
@@ -82,6 +84,8 @@ def connection(page: Page[D], cursor: Callable[[D], str], node: Callable[[D], T]
         edges=edges,
         page_info=PageInfo(
             has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=cursor(page.items[0]) if page.items else None,
             end_cursor=cursor(page.items[-1]) if page.items else None,
         ),
         total_count=page.total,

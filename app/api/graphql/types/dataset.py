@@ -6,6 +6,7 @@ import strawberry
 
 from app.api.graphql.context import Info
 from app.api.graphql.pagination import Connection, connection, decode_int_cursor, encode_cursor
+from app.api.graphql.types.node import Node
 from app.api.graphql.types.test_case import TestCaseConnection, case_node
 from app.domain import datasets as domain
 from app.domain.pagination import Page, page_limit
@@ -16,12 +17,15 @@ CASE_CURSOR = "case"
 
 
 def case_connection(
-    page: Page[domain.StoredTestCase], kind: domain.TestCaseType, include_outputs: bool
+    dataset_id: str,
+    page: Page[domain.StoredTestCase],
+    kind: domain.TestCaseType,
+    include_outputs: bool,
 ) -> TestCaseConnection:
     return connection(
         page,
         lambda case: encode_cursor(CASE_CURSOR, str(case.position)),
-        lambda case: case_node(case, kind, include_outputs),
+        lambda case: case_node(dataset_id, case, kind, include_outputs),
     )
 
 
@@ -50,8 +54,7 @@ class DatasetVersion:
 
 
 @strawberry.type
-class Dataset:
-    id: strawberry.ID
+class Dataset(Node):
     name: str
     description: str
     test_case_type: TestCaseType
@@ -102,7 +105,9 @@ class Dataset:
             after_position=decode_int_cursor(after, CASE_CURSOR),
             limit=page_limit(first, info.context.settings),
         )
-        return case_connection(page, self._dataset.test_case_type, include_outputs=True)
+        return case_connection(
+            self._dataset.id, page, self._dataset.test_case_type, include_outputs=True
+        )
 
     @strawberry.field(description="Every version, newest first.")
     async def versions(

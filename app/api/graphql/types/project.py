@@ -8,6 +8,7 @@ from app.api.graphql.context import Info
 from app.api.graphql.pagination import Connection, connection, decode_cursor, encode_cursor
 from app.api.graphql.types.dataset import Dataset, DatasetConnection
 from app.api.graphql.types.evaluation import Evaluation, Flavor
+from app.api.graphql.types.node import Node
 from app.api.graphql.types.test_run import TestRun, TestRunStatus
 from app.domain import datasets, evaluations, projects, test_runs
 from app.domain.errors import InvalidInput
@@ -35,8 +36,7 @@ def _decode_run_cursor(after: str | None) -> tuple[datetime, str] | None:
 
 
 @strawberry.type
-class Project:
-    id: strawberry.ID
+class Project(Node):
     name: str
     created_at: datetime
 

@@ -15,6 +15,7 @@ from app.api.graphql.pagination import (
 from app.api.graphql.scalars import JSON
 from app.api.graphql.types.dataset import CASE_CURSOR, Dataset, case_connection
 from app.api.graphql.types.evaluation import Evaluation
+from app.api.graphql.types.node import Node
 from app.api.graphql.types.result import Progress, TestCaseResult, TestRunSummary
 from app.api.graphql.types.test_case import TestCaseConnection
 from app.domain import datasets, evaluations, results, test_runs
@@ -59,8 +60,7 @@ def _decode_result_cursor(after: str | None) -> tuple[int, int] | None:
 
 
 @strawberry.type
-class TestRun:
-    id: strawberry.ID
+class TestRun(Node):
     name: str
     description: str
     status: TestRunStatus
@@ -96,21 +96,14 @@ class TestRun:
 
     @strawberry.field
     async def dataset(self, info: Info) -> Dataset:
-        ctx = info.context
-        return Dataset.of(
-            await datasets.find_dataset(
-                ctx.db, ctx.principal, self._run.dataset_id, include_deleted=True
-            )
-        )
+        found = await info.context.nodes.load(self._run.dataset_id)
+        assert isinstance(found, datasets.Dataset)  # a run's dataset is kept while it lives
+        return Dataset.of(found)
 
     @strawberry.field
     async def target_evaluations(self, info: Info) -> list[Evaluation]:
-        if not self._run.target_evaluation_ids:
-            return []
-        found = await evaluations.get_evaluations(
-            info.context.db, info.context.principal, list(self._run.target_evaluation_ids)
-        )
-        return [Evaluation.of(e) for e in found]
+        found = await info.context.nodes.load_many(list(self._run.target_evaluation_ids))
+        return [Evaluation.of(e) for e in found if isinstance(e, evaluations.Evaluation)]
 
     @strawberry.field(description="The run's test cases: its pinned dataset version, in order.")
     async def test_cases(
@@ -122,7 +115,9 @@ class TestRun:
             after_position=decode_int_cursor(after, CASE_CURSOR),
             limit=page_limit(first, info.context.settings),
         )
-        return case_connection(page, self._run.test_case_type, self._run.include_outputs)
+        return case_connection(
+            self._run.dataset_id, page, self._run.test_case_type, self._run.include_outputs
+        )
 
     @strawberry.field(description="Recorded results in dataset order, each with its case.")
     async def results(
@@ -148,4 +143,4 @@ class TestRun:
 
     @strawberry.field(description="Statistics of every evaluation, by source.")
     async def summary(self, info: Info) -> TestRunSummary:
-        return TestRunSummary.of(await results.summarize(info.context.db, self._run))
+        return TestRunSummary.of(await info.context.summaries.load(self._run))
