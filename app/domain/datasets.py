@@ -25,7 +25,7 @@ from app.domain.examples import TestCaseType
 from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads_or_none
 from app.domain.keys import Principal
-from app.domain.pagination import Page, split_page
+from app.domain.pagination import Page, Window
 from app.domain.projects import claimed_project_id, visible_project_id
 from app.domain.text import check_name, check_text
 
@@ -258,25 +258,27 @@ async def list_datasets(
     principal: Principal,
     project_id: str,
     *,
-    after_name: str | None = None,
+    window: Window[str],
     offset: int = 0,
-    limit: int,
 ) -> Page[Dataset]:
-    """The project's live datasets ordered by name: after ``after_name`` (a keyset cursor),
-    or from ``offset`` (numbered pages)."""
+    """The project's live datasets ordered by name: a keyset ``window`` of names, or from
+    ``offset`` (numbered pages)."""
     async with db.read() as conn:
         pid = await visible_project_id(conn, principal, project_id)
         query = _select_datasets().where(DatasetRow.project_id == pid)
-        if after_name is not None:
-            query = query.where(DatasetRow.name > after_name)
-        query = query.order_by(DatasetRow.name).offset(offset).limit(limit + 1)
+        if window.after is not None:
+            query = query.where(DatasetRow.name > window.after)
+        if window.before is not None:
+            query = query.where(DatasetRow.name < window.before)
+        order = DatasetRow.name.desc() if window.backward else DatasetRow.name
+        query = query.order_by(order).offset(offset).limit(window.limit + 1)
         rows = (await conn.execute(query)).all()
         total = await conn.scalar(
             select(func.count())
             .select_from(DatasetRow)
             .where(DatasetRow.project_id == pid, DatasetRow.deleted_at.is_(None))
         )
-    return split_page([_dataset(r) for r in rows], limit, total or 0)
+    return window.page([_dataset(r) for r in rows], total or 0)
 
 
 def in_run_subset(run_id: str) -> Any:
@@ -287,17 +289,21 @@ def in_run_subset(run_id: str) -> Any:
 
 
 @functools.cache
-def _cases_statement(subset: bool, after: bool, offset: bool, limit: bool) -> Select[Any]:
+def _cases_statement(
+    subset: bool, after: bool, offset: bool, limit: bool, before: bool, backward: bool
+) -> Select[Any]:
     """The statement that reads cases, built once per shape (each request only binds)."""
     query = (
         select(*CASE_COLUMNS)
         .where(TestCaseRow.dataset_id == bindparam("dataset_id"), visible_at(bindparam("version")))
-        .order_by(TestCaseRow.position)
+        .order_by(TestCaseRow.position.desc() if backward else TestCaseRow.position)
     )
     if subset:
         query = query.where(in_run_subset(bindparam("run_id")))
     if after:
         query = query.where(TestCaseRow.position > bindparam("after"))
+    if before:
+        query = query.where(TestCaseRow.position < bindparam("before"))
     if offset:
         query = query.offset(bindparam("offset"))
     if limit:
@@ -314,17 +320,25 @@ async def read_cases(
     after_position: int | None = None,
     offset: int = 0,
     limit: int | None = None,
+    before_position: int | None = None,
+    backward: bool = False,
 ) -> list[Any]:
-    """The cases of a dataset version in dataset order, as ``StoredTestCase`` rows; only
-    those chosen for run ``subset_of`` when given."""
+    """The cases of a dataset version in dataset order (in reverse when ``backward``), as
+    ``StoredTestCase`` rows; only those chosen for run ``subset_of`` when given."""
     statement = _cases_statement(
-        subset_of is not None, after_position is not None, bool(offset), limit is not None
+        subset_of is not None,
+        after_position is not None,
+        bool(offset),
+        limit is not None,
+        before_position is not None,
+        backward,
     )
     parameters = {
         "dataset_id": dataset_id,
         "version": version,
         "run_id": subset_of,
         "after": after_position,
+        "before": before_position,
         "offset": offset,
         "limit": limit,
     }
@@ -377,20 +391,22 @@ async def version_page(
     total: int,
     *,
     subset_of: str | None = None,
-    after_position: int | None,
-    limit: int,
+    window: Window[int],
 ) -> Page[StoredTestCase]:
-    """One keyset page of a dataset version's cases. The caller has already checked access."""
+    """One keyset page (by position) of a dataset version's cases. The caller has already
+    checked access."""
     async with db.read() as conn:
         rows = await read_cases(
             conn,
             dataset_id,
             version,
             subset_of=subset_of,
-            after_position=after_position,
-            limit=limit + 1,
+            after_position=window.after,
+            before_position=window.before,
+            backward=window.backward,
+            limit=window.limit + 1,
         )
-    return split_page(rows, limit, total)
+    return window.page(rows, total)
 
 
 async def version_pages(
@@ -426,8 +442,7 @@ async def case_page(
     dataset: Dataset,
     *,
     version: int | None = None,
-    after_position: int | None,
-    limit: int,
+    window: Window[int],
 ) -> Page[StoredTestCase]:
     at = check_version(dataset, version, "atVersion")
     total = (
@@ -435,7 +450,7 @@ async def case_page(
         if at == dataset.version
         else (await version_info(db, dataset.id, at)).case_count
     )
-    return await version_page(db, dataset.id, at, total, after_position=after_position, limit=limit)
+    return await version_page(db, dataset.id, at, total, window=window)
 
 
 def _version(row: Any) -> DatasetVersion:
@@ -451,16 +466,19 @@ def _version(row: Any) -> DatasetVersion:
 
 
 async def list_versions(
-    db: Database, dataset: Dataset, *, before: int | None, limit: int
+    db: Database, dataset: Dataset, *, window: Window[int]
 ) -> Page[DatasetVersion]:
-    """The dataset's versions, newest first, ``limit`` of them below ``before``."""
+    """The dataset's versions, newest first: a keyset ``window`` of version numbers."""
+    number = DatasetVersionRow.number
     query = select(DatasetVersionRow).where(DatasetVersionRow.dataset_id == dataset.id)
-    if before is not None:
-        query = query.where(DatasetVersionRow.number < before)
-    query = query.order_by(DatasetVersionRow.number.desc()).limit(limit + 1)
+    if window.after is not None:
+        query = query.where(number < window.after)
+    if window.before is not None:
+        query = query.where(number > window.before)
+    query = query.order_by(number if window.backward else number.desc()).limit(window.limit + 1)
     async with db.read() as conn:
         rows = (await conn.execute(query)).all()
-    return split_page([_version(r) for r in rows], limit, dataset.version + 1)
+    return window.page([_version(r) for r in rows], dataset.version + 1)
 
 
 # ---- revisions ---------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from app.domain.evaluations import (
 from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads, loads_or_none
 from app.domain.keys import Principal
-from app.domain.pagination import Page, split_page
+from app.domain.pagination import Page, Window
 from app.domain.scores import Score, ScoreSource, failing_score
 from app.domain.test_runs import TestRun, TestRunStatus
 from app.domain.text import check_name
@@ -463,11 +463,11 @@ async def result_page(
     db: Database,
     run: TestRun,
     *,
-    after: tuple[int, int] | None,
-    limit: int,
+    window: Window[tuple[int, int]],
     where: ResultFilter = ResultFilter(),
 ) -> Page[tuple[Result, StoredTestCase]]:
-    """Results in dataset order (then repetition), each with its test case."""
+    """Results in dataset order (then repetition), each with its test case: a keyset
+    ``window`` of (position, repetition) keys."""
     query = (
         select(*_RESULT_COLUMNS, *(c.label(f"case_{c.expression.name}") for c in CASE_COLUMNS))
         .join(
@@ -479,7 +479,13 @@ async def result_page(
             ),
         )
         .where(TestRunResult.test_run_id == run.id)
-        .order_by(TestRunResult.position, TestRunResult.repetition)
+        .order_by(
+            *(
+                (TestRunResult.position.desc(), TestRunResult.repetition.desc())
+                if window.backward
+                else (TestRunResult.position, TestRunResult.repetition)
+            )
+        )
     )
     count = (
         select(func.count()).select_from(TestRunResult).where(TestRunResult.test_run_id == run.id)
@@ -499,19 +505,27 @@ async def result_page(
         for condition in conditions:
             query = query.where(condition)
             count = count.where(condition)
-        if after is not None:
-            position, repetition = after
+        if window.after is not None:
+            position, repetition = window.after
             query = query.where(
                 or_(
                     TestRunResult.position > position,
                     and_(TestRunResult.position == position, TestRunResult.repetition > repetition),
                 )
             )
-        rows = (await conn.execute(query.limit(limit + 1))).all()
+        if window.before is not None:
+            position, repetition = window.before
+            query = query.where(
+                or_(
+                    TestRunResult.position < position,
+                    and_(TestRunResult.position == position, TestRunResult.repetition < repetition),
+                )
+            )
+        rows = (await conn.execute(query.limit(window.limit + 1))).all()
         total = await conn.scalar(count)
-        scores = await _scores_of(conn, [r.id for r in rows[:limit]])
+        scores = await _scores_of(conn, [r.id for r in rows[: window.limit]])
     pairs = [(_result(r, scores[r.id]), _CaseOf(r)) for r in rows]
-    return split_page(pairs, limit, total or 0)
+    return window.page(pairs, total or 0)
 
 
 class _CaseOf:

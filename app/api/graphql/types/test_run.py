@@ -11,6 +11,8 @@ from app.api.graphql.pagination import (
     decode_cursor,
     decode_int_cursor,
     encode_cursor,
+    not_a_cursor,
+    window,
 )
 from app.api.graphql.scalars import JSON
 from app.api.graphql.types.dataset import CASE_CURSOR, Dataset, case_connection
@@ -19,8 +21,6 @@ from app.api.graphql.types.node import Node
 from app.api.graphql.types.result import Progress, TestCaseResult, TestRunSummary
 from app.api.graphql.types.test_case import TestCaseConnection
 from app.domain import datasets, evaluations, results, test_runs
-from app.domain.errors import InvalidInput
-from app.domain.pagination import page_limit
 
 TestRunStatus = strawberry.enum(test_runs.TestRunStatus, name="TestRunStatus")
 RESULT_CURSOR = "result"
@@ -48,15 +48,15 @@ class TestCaseResultFilter:
         )
 
 
-def _decode_result_cursor(after: str | None) -> tuple[int, int] | None:
-    key = decode_cursor(after, RESULT_CURSOR)
+def _decode_result_cursor(cursor: str | None, name: str = "after") -> tuple[int, int] | None:
+    key = decode_cursor(cursor, RESULT_CURSOR, name)
     if key is None:
         return None
     position, _, repetition = key.partition(":")
     try:
         return int(position), int(repetition)
     except ValueError:
-        raise InvalidInput.at(("after",), "after is not a cursor of this connection") from None
+        raise not_a_cursor(name) from None
 
 
 @strawberry.type
@@ -107,13 +107,23 @@ class TestRun(Node):
 
     @strawberry.field(description="The run's test cases: its pinned dataset version, in order.")
     async def test_cases(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> TestCaseConnection:
         page = await test_runs.run_case_page(
             info.context.db,
             self._run,
-            after_position=decode_int_cursor(after, CASE_CURSOR),
-            limit=page_limit(first, info.context.settings),
+            window=window(
+                info.context.settings,
+                first,
+                decode_int_cursor(after, CASE_CURSOR),
+                last,
+                decode_int_cursor(before, CASE_CURSOR, "before"),
+            ),
         )
         return case_connection(
             self._run.dataset_id, page, self._run.test_case_type, self._run.include_outputs
@@ -125,14 +135,21 @@ class TestRun(Node):
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: TestCaseResultFilter | None = None,
     ) -> Connection[TestCaseResult]:
         run = self._run
         page = await results.result_page(
             info.context.db,
             run,
-            after=_decode_result_cursor(after),
-            limit=page_limit(first, info.context.settings),
+            window=window(
+                info.context.settings,
+                first,
+                _decode_result_cursor(after),
+                last,
+                _decode_result_cursor(before, "before"),
+            ),
             where=filter.to_domain() if filter else results.ResultFilter(),
         )
         return connection(
