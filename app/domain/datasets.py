@@ -88,8 +88,9 @@ class StoredTestCase(Protocol):
     """A test case as read for a response: JSON fields are still their stored text.
 
     For a trace case ``inputs`` is the trace input and ``metadata`` its custom metadata.
-    It is also a tuple of these values in this order (``CASE_COLUMNS``). ``valid_from`` is
-    the version its revision was made in: with the dataset and position it names the revision.
+    It is also a tuple of these values in this order (``CASE_COLUMNS``). Read with
+    ``REVISION_COLUMNS`` it also has ``valid_from``, the version its revision was made in:
+    with the dataset and position it names the revision (REST has no use for it).
     """
 
     id: str
@@ -116,8 +117,8 @@ CASE_COLUMNS = (
     TestCaseRow.history,
     TestCaseRow.metadata_,
     TestCaseRow.media_inputs,
-    TestCaseRow.valid_from,
 )
+REVISION_COLUMNS = (*CASE_COLUMNS, TestCaseRow.valid_from)
 
 
 def _select_datasets(*, include_deleted: bool = False) -> Select[Any]:
@@ -290,11 +291,17 @@ def in_run_subset(run_id: str) -> Any:
 
 @functools.cache
 def _cases_statement(
-    subset: bool, after: bool, offset: bool, limit: bool, before: bool, backward: bool
+    subset: bool,
+    after: bool,
+    offset: bool,
+    limit: bool,
+    before: bool,
+    backward: bool,
+    revisions: bool,
 ) -> Select[Any]:
     """The statement that reads cases, built once per shape (each request only binds)."""
     query = (
-        select(*CASE_COLUMNS)
+        select(*(REVISION_COLUMNS if revisions else CASE_COLUMNS))
         .where(TestCaseRow.dataset_id == bindparam("dataset_id"), visible_at(bindparam("version")))
         .order_by(TestCaseRow.position.desc() if backward else TestCaseRow.position)
     )
@@ -322,9 +329,11 @@ async def read_cases(
     limit: int | None = None,
     before_position: int | None = None,
     backward: bool = False,
+    revisions: bool = False,
 ) -> list[Any]:
     """The cases of a dataset version in dataset order (in reverse when ``backward``), as
-    ``StoredTestCase`` rows; only those chosen for run ``subset_of`` when given."""
+    ``StoredTestCase`` rows (with ``valid_from`` when ``revisions``); only those chosen for
+    run ``subset_of`` when given."""
     statement = _cases_statement(
         subset_of is not None,
         after_position is not None,
@@ -332,6 +341,7 @@ async def read_cases(
         limit is not None,
         before_position is not None,
         backward,
+        revisions,
     )
     parameters = {
         "dataset_id": dataset_id,
@@ -405,6 +415,7 @@ async def version_page(
             before_position=window.before,
             backward=window.backward,
             limit=window.limit + 1,
+            revisions=True,
         )
     return window.page(rows, total)
 
@@ -538,7 +549,10 @@ async def revisions_by_key(
         return {}
     rows = await conn.execute(
         select(
-            *CASE_COLUMNS, TestCaseRow.dataset_id, DatasetRow.project_id, DatasetRow.test_case_type
+            *REVISION_COLUMNS,
+            TestCaseRow.dataset_id,
+            DatasetRow.project_id,
+            DatasetRow.test_case_type,
         )
         .join(DatasetRow, DatasetRow.id == TestCaseRow.dataset_id)
         .where(
@@ -698,7 +712,7 @@ async def cases_by_id(
         return {}
     async with db.read() as conn:
         rows = await conn.execute(
-            select(*CASE_COLUMNS).where(
+            select(*REVISION_COLUMNS).where(
                 TestCaseRow.dataset_id == dataset_id,
                 visible_at(version),
                 TestCaseRow.id.in_(case_ids),

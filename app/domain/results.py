@@ -18,7 +18,13 @@ from app.db.engine import Database
 from app.db.tables import ResultScore, TestRunCase, TestRunResult
 from app.db.tables import TestCase as TestCaseRow
 from app.db.tables import TestRun as TestRunRow
-from app.domain.datasets import CASE_COLUMNS, StoredTestCase, in_run_subset, visible_at
+from app.domain.datasets import (
+    CASE_COLUMNS,
+    REVISION_COLUMNS,
+    StoredTestCase,
+    in_run_subset,
+    visible_at,
+)
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.evaluations import (
     Evaluation,
@@ -469,7 +475,7 @@ async def result_page(
     """Results in dataset order (then repetition), each with its test case: a keyset
     ``window`` of (position, repetition) keys."""
     query = (
-        select(*_RESULT_COLUMNS, *(c.label(f"case_{c.expression.name}") for c in CASE_COLUMNS))
+        select(*_RESULT_COLUMNS, *(c.label(f"case_{c.expression.name}") for c in REVISION_COLUMNS))
         .join(
             TestCaseRow,
             and_(

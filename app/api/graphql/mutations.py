@@ -207,10 +207,13 @@ class Mutation:
                 patch.changes(),
             )
         dataset = await datasets.find_dataset(ctx.db, ctx.principal, found.id)
+        # The new revision, read as GraphQL reads cases (with what names the revision).
+        case = await ctx.cases.load((dataset.id, edited.version.number, edited.case.id))
+        assert case is not None  # just written
         return UpdateTestCasePayload(
             dataset=Dataset.of(dataset),
             version=edited.version.number,
-            test_case=case_node(dataset.id, edited.case, kind, include_outputs=True),
+            test_case=case_node(dataset.id, case, kind, include_outputs=True),
         )
 
     @strawberry.mutation(description="Remove test cases, as one new dataset version.")

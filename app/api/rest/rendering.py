@@ -24,7 +24,7 @@ NULL = "null"
 
 def run_completion_case(case: StoredTestCase, include_outputs: bool) -> str:
     """A completion case of a new test run, under the documented and the SDK's key names."""
-    case_id, _, inputs, output, output_message, history, metadata, media_inputs, _ = case
+    case_id, _, inputs, output, output_message, history, metadata, media_inputs = case
     if not include_outputs:
         output = output_message = None
     metadata = metadata or NULL
@@ -37,7 +37,7 @@ def run_completion_case(case: StoredTestCase, include_outputs: bool) -> str:
 
 
 def run_trace_case(case: StoredTestCase, include_outputs: bool) -> str:
-    case_id, _, inputs, output, _, _, metadata, _, _ = case
+    case_id, _, inputs, output, _, _, metadata, _ = case
     output = (output or NULL) if include_outputs else NULL
     return (
         f'{{"test_case_id":"{case_id}","input":{inputs},"output":{output},'
@@ -47,7 +47,7 @@ def run_trace_case(case: StoredTestCase, include_outputs: bool) -> str:
 
 def dataset_completion_case(case: StoredTestCase) -> str:
     """A completion case as ``GET .../test-cases`` lists it (the Freeplay SDK reads these)."""
-    case_id, _, inputs, output, output_message, history, metadata, media_inputs, _ = case
+    case_id, _, inputs, output, output_message, history, metadata, media_inputs = case
     return (
         f'{{"id":"{case_id}","values":{inputs},"output":{output or NULL},'
         f'"output_message":{output_message or NULL},"history":{history or NULL},'
@@ -56,7 +56,7 @@ def dataset_completion_case(case: StoredTestCase) -> str:
 
 
 def dataset_trace_case(case: StoredTestCase) -> str:
-    case_id, _, inputs, output, _, _, metadata, _, _ = case
+    case_id, _, inputs, output, _, _, metadata, _ = case
     return (
         f'{{"id":"{case_id}","input":{inputs},"output":{output or NULL},'
         f'"custom_metadata":{metadata or NULL}}}'
