@@ -518,7 +518,9 @@ class RevisionKey:
         if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != WITHOUT_OUTPUTS):
             return None
         dataset_id = canonical_id(parts[0])
-        if dataset_id is None or not all(p.isascii() and p.isdigit() for p in parts[1:3]):
+        if dataset_id is None or not all(
+            p.isascii() and p.isdigit() and len(p) <= 18 for p in parts[1:3]
+        ):
             return None
         return cls(dataset_id, int(parts[1]), int(parts[2]), outputs=len(parts) == 3)
 

@@ -163,3 +163,12 @@ async def test_mutations_take_the_test_case_id_not_a_revision_id(api: Api) -> No
 
     assert by_revision["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     assert "errors" not in by_case
+
+
+async def test_nodes_takes_at_most_a_pages_worth_of_ids(api: Api) -> None:
+    body = await api.graphql(NODES, {"ids": [str(uuid.uuid4()) for _ in range(1001)]})
+
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    assert body["errors"][0]["extensions"]["fields"][0]["loc"] == ["ids"]
+    huge = await api.graphql(NODE, {"id": f"{uuid.uuid4()}.{10**30}.1"})
+    assert huge == {"data": {"node": None}}

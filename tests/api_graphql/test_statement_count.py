@@ -1,5 +1,5 @@
 """No N+1: a page of runs with their dataset, evaluations and summary costs the same few SQL
-statements whatever the page's size."""
+statements whatever the page's size; and what the loaders batch is never stale."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,3 +70,26 @@ async def test_a_page_of_runs_costs_a_constant_number_of_statements(api: Api, ap
 
     assert few == many
     assert many <= 14  # key, project, page of runs and its count, datasets, evaluations, ...
+
+
+async def test_each_mutation_of_an_operation_sees_what_the_ones_before_wrote(api: Api) -> None:
+    await api.dataset_with_cases("qa", [completion_example(i) for i in range(2)])
+    run = (await api.create_run("qa")).json()
+    cases = [c["id"] for c in run["test_cases"]]
+    summary = "testRun { summary { clientEvaluation { name count } } }"
+    body = await api.graphql(
+        f"""mutation($run: ID!, $a: ID!, $b: ID!) {{
+          first: recordTestCaseResult(input: {{testRunId: $run, testCaseId: $a,
+            evalResults: {{ok: true}}}}) {{ {summary} }}
+          second: recordTestCaseResult(input: {{testRunId: $run, testCaseId: $b,
+            evalResults: {{ok: false}}}}) {{ {summary} }}
+        }}""",
+        {"run": run["test_run_id"], "a": cases[0], "b": cases[1]},
+    )
+
+    assert "errors" not in body, body
+    counts = [
+        body["data"][key]["testRun"]["summary"]["clientEvaluation"][0]["count"]
+        for key in ("first", "second")
+    ]
+    assert counts == [1, 2]

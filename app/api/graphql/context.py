@@ -37,6 +37,14 @@ class Context(BaseContext):
         self.nodes = node_loader(self.db, lambda: self.principal)
         self.summaries = summary_loader(self.db)
 
+    def writing(self) -> "Context":
+        """This context, for a mutation: what the loaders read before may be what it changes
+        (the mutations of one operation run one after another), so they forget it. Cases
+        need not be forgotten: a case at a version never changes."""
+        self.nodes.clear_all()
+        self.summaries.clear_all()
+        return self
+
     @property
     def principal(self) -> Principal:
         if self.caller is None:

@@ -140,7 +140,7 @@ class Mutation:
 
     @strawberry.mutation(description="Add test cases to a dataset, all in one new version.")
     async def add_test_cases(self, info: Info, input: AddTestCasesInput) -> AddTestCasesPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         dataset = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
         wrong = (
             input.trace_cases
@@ -168,7 +168,7 @@ class Mutation:
 
     @strawberry.mutation(description="Rename or re-describe a dataset (no new version).")
     async def update_dataset(self, info: Info, input: UpdateDatasetInput) -> UpdateDatasetPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
         dataset = await datasets.update_dataset(
             ctx.db, ctx.principal, found.project_id, found.id, input.to_domain()
@@ -179,7 +179,7 @@ class Mutation:
         description="Delete a dataset; CONFLICT if test runs use it, unless force is true."
     )
     async def delete_dataset(self, info: Info, input: DeleteDatasetInput) -> DeleteDatasetPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
         await datasets.delete_dataset(
             ctx.db, ctx.principal, found.project_id, found.id, force=input.force
@@ -190,7 +190,7 @@ class Mutation:
     async def update_test_case(
         self, info: Info, input: UpdateTestCaseInput
     ) -> UpdateTestCasePayload:
-        ctx = info.context
+        ctx = info.context.writing()
         found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
         kind = found.test_case_type
         patch = input.completion if kind is datasets.TestCaseType.COMPLETION else input.trace
@@ -220,7 +220,7 @@ class Mutation:
     async def delete_test_cases(
         self, info: Info, input: DeleteTestCasesInput
     ) -> DeleteTestCasesPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
         version = await test_cases.delete_test_cases(
             ctx.db, ctx.principal, found.project_id, found.id, list(input.test_case_ids)
@@ -248,7 +248,7 @@ class Mutation:
     async def record_test_case_result(
         self, info: Info, input: RecordTestCaseResultInput
     ) -> RecordTestCaseResultPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         given = [s.evaluation_id for s in input.scores or ()]
 
         def score_at(loc: Loc) -> Loc:  # the domain names a score by its evaluation id
@@ -267,7 +267,7 @@ class Mutation:
     async def score_test_case_result(
         self, info: Info, input: ScoreTestCaseResultInput
     ) -> ScoreTestCaseResultPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         with relocated(lambda loc: ("value", *loc[2:]) if loc[:1] == ("scores",) else loc):
             result = await results.score_result(
                 ctx.db,
@@ -287,7 +287,7 @@ class Mutation:
     async def complete_test_run(
         self, info: Info, input: CompleteTestRunInput
     ) -> CompleteTestRunPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         await results.complete_run(ctx.db, ctx.principal, input.test_run_id)
         run = await test_runs.get_test_run(ctx.db, ctx.principal, input.test_run_id)
         return CompleteTestRunPayload(test_run=TestRun.of(run))
@@ -296,7 +296,7 @@ class Mutation:
     async def update_evaluation(
         self, info: Info, input: UpdateEvaluationInput
     ) -> UpdateEvaluationPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         found = await evaluations.find_evaluation(ctx.db, ctx.principal, input.evaluation_id)
         updated = await evaluations.update_evaluation(
             ctx.db, ctx.principal, found.project_id, found.id, input.to_domain()
@@ -307,14 +307,14 @@ class Mutation:
     async def delete_evaluation(
         self, info: Info, input: DeleteEvaluationInput
     ) -> DeleteEvaluationPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         found = await evaluations.find_evaluation(ctx.db, ctx.principal, input.evaluation_id)
         await evaluations.delete_evaluation(ctx.db, ctx.principal, found.project_id, found.id)
         return DeleteEvaluationPayload(deleted_evaluation_id=strawberry.ID(found.id))
 
     @strawberry.mutation
     async def update_flavor(self, info: Info, input: UpdateFlavorInput) -> UpdateFlavorPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         updated = await evaluations.update_flavor(
             ctx.db,
             ctx.principal,
@@ -327,7 +327,7 @@ class Mutation:
 
     @strawberry.mutation(description="Delete a flavor no run was made with (CONFLICT otherwise).")
     async def delete_flavor(self, info: Info, input: DeleteFlavorInput) -> DeleteFlavorPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         await evaluations.delete_flavor(ctx.db, ctx.principal, input.project_id, input.flavor_id)
         return DeleteFlavorPayload(deleted_flavor_id=input.flavor_id)
 

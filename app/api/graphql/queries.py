@@ -14,6 +14,7 @@ from app.api.graphql.types.result import TestCaseResult
 from app.api.graphql.types.test_case import case_node
 from app.api.graphql.types.test_run import TestRun
 from app.domain import compare, datasets, evaluations, projects, results, test_runs
+from app.domain.errors import InvalidInput
 
 
 async def graphql_node(info: Info, found: object) -> Node | None:
@@ -53,6 +54,9 @@ class Query:
 
     @strawberry.field(description="node(id:) for each id, in the order given.")
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        limit = info.context.settings.max_page_size
+        if len(ids) > limit:
+            raise InvalidInput.at(("ids",), f"ids may name at most {limit} objects")
         found = await info.context.nodes.load_many(ids)
         return list(await asyncio.gather(*(graphql_node(info, f) for f in found)))
 
