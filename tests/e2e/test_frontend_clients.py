@@ -33,9 +33,9 @@ async def test_apollo_cache_keeps_a_pinned_runs_content_after_the_dataset_change
     assert latest["values"] == {"question": "edited in v2"}
     assert latest["output"] == "new answer"
     assert latest["testCaseId"] == before["testCaseId"] == run["test_cases"][0]["id"]
-    assert latest["id"] != before["id"]
     assert seen["runFromCache"] == [before]
     assert seen["runQueriedAgain"] == [before]
+    assert latest["id"] != before["id"]
 
 
 def relay_compiler(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
