@@ -1,5 +1,5 @@
-"""The schema as the frontend clients at their default settings see it: Apollo Client's
-normalised cache shows each run its own content, and the Relay compiler accepts
+"""The schema as the frontend clients at their default settings see it: Apollo Client's and
+urql's normalised caches show each run its own content, and the Relay compiler accepts
 @connection and @refetchable fragments on datasets and runs."""
 
 import json
@@ -8,6 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.support import NODE_SCRIPTS, Api, completion_example, run_node
 
 RELAY_FIXTURE = NODE_SCRIPTS / "relay"
@@ -15,14 +17,16 @@ RELAY_COMPILER = NODE_SCRIPTS.parent / "node_modules" / "relay-compiler" / "cli.
 SCHEMA = NODE_SCRIPTS.parent.parent / "schema.graphql"
 
 
-async def test_apollo_cache_keeps_a_pinned_runs_content_after_the_dataset_changes(
-    api: Api, live_url: str
+@pytest.mark.parametrize("library", ["apollo", "urql"])
+async def test_a_normalised_cache_keeps_a_pinned_runs_content_after_the_dataset_changes(
+    api: Api, live_url: str, library: str
 ) -> None:
+    """Apollo's InMemoryCache and urql's Graphcache, both at their defaults."""
     dataset = await api.dataset_with_cases("qa", [completion_example(0)])
     run = (await api.create_run("qa", include_outputs=True)).json()
 
     seen = run_node(
-        "apollo-cache-identity.mjs", live_url, api.key, run["test_run_id"], dataset["id"]
+        f"{library}-cache-identity.mjs", live_url, api.key, run["test_run_id"], dataset["id"]
     )
 
     v1 = {"question": "question 0", "n": 0}
