@@ -508,12 +508,9 @@ class RevisionKey:
     valid_from: int
     outputs: bool = True
 
-    def __str__(self) -> str:
-        return _revision_id(self.dataset_id, self.position, self.valid_from, self.outputs)
-
     @classmethod
     def parse(cls, value: str) -> "RevisionKey | None":
-        """The key a revision id names, or None when ``value`` is not a revision id."""
+        """The key a revision id (``revision_id``) names, or None when ``value`` is not one."""
         parts = value.split(".")
         if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != WITHOUT_OUTPUTS):
             return None
@@ -525,14 +522,12 @@ class RevisionKey:
         return cls(dataset_id, int(parts[1]), int(parts[2]), outputs=len(parts) == 3)
 
 
-def _revision_id(dataset_id: str, position: int, valid_from: int, outputs: bool) -> str:
-    key = f"{dataset_id}.{position}.{valid_from}"
-    return key if outputs else f"{key}.{WITHOUT_OUTPUTS}"
-
-
 def revision_id(dataset_id: str, case: StoredTestCase, outputs: bool = True) -> str:
-    """The id of a case's content as read (see ``RevisionKey``)."""
-    return _revision_id(dataset_id, case.position, case.valid_from, outputs)
+    """The id of a case's content as read: ``<dataset>.<position>.<valid_from>``, and
+    ``.no-outputs`` after it for the case without its expected outputs. (Runs per case.)"""
+    if outputs:
+        return f"{dataset_id}.{case.position}.{case.valid_from}"
+    return f"{dataset_id}.{case.position}.{case.valid_from}.{WITHOUT_OUTPUTS}"
 
 
 @dataclass(frozen=True)
