@@ -22,7 +22,6 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.extensions.query_depth_limiter import IgnoreContext
-from strawberry.fastapi import GraphQLRouter
 from strawberry.schema.config import BatchingConfig, StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionContext
@@ -30,6 +29,7 @@ from strawberry.types.unset import UnsetType
 
 from app.api.graphql.context import Context, get_context
 from app.api.graphql.errors import ErrorCodes, log_unexpected
+from app.api.graphql.http import GraphQLOverHTTP
 from app.api.graphql.mutations import Mutation
 from app.api.graphql.projection import ProjectingExecutionContext
 from app.api.graphql.queries import Query
@@ -123,7 +123,7 @@ def build_schema(settings: Settings | None = None, *, projection: bool = True) -
 schema = build_schema(Settings())
 
 
-class Router(GraphQLRouter[Any, None]):
+class Router(GraphQLOverHTTP):
     websocket_adapter_class = TextWebSocket  # type: ignore[assignment]
 
     def encode_json(self, data: object) -> bytes:
@@ -141,7 +141,7 @@ def graphql_router(settings: Settings) -> Router:
         build_schema(settings),
         path="/graphql",
         context_getter=get_context,
-        allow_queries_via_get=False,
+        allow_queries_via_get=True,  # mutations over GET are refused (405)
         include_in_schema=False,  # GraphQL documents itself (schema.graphql, introspection)
         # Subscriptions: graphql-transport-ws on a WebSocket, and Server-Sent Events
         # (graphql-sse's distinct connections mode) on a request that accepts them.

@@ -28,12 +28,17 @@ class Subscription:
         # Checked before the first message, so a missing run or a full quota is an error
         # message rather than an update.
         updates = await live.watch_test_run(info.context.db, info.context.principal, id)
-        return _graphql(updates)
+        return _graphql(updates, info.context)
 
 
-async def _graphql(updates: AsyncIterator[test_runs.TestRun]) -> AsyncGenerator[TestRun, None]:
+async def _graphql(
+    updates: AsyncIterator[test_runs.TestRun], context: Context
+) -> AsyncGenerator[TestRun, None]:
     async with aclosing(updates):  # type: ignore[type-var]
         async for run in updates:
+            # The context lives as long as the connection: what its loaders read for the last
+            # update (a summary, say) may be what changed since.
+            context.writing()
             yield TestRun.of(run)
 
 

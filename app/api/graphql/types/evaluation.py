@@ -5,6 +5,7 @@ from datetime import datetime
 import strawberry
 
 from app.api.graphql.scalars import JSON
+from app.api.graphql.types.node import Node
 from app.domain import evaluations as domain
 
 EvaluationKind = strawberry.enum(domain.EvaluationKind, name="EvaluationKind")
@@ -12,8 +13,7 @@ EvaluationSource = strawberry.enum(domain.EvaluationSource, name="EvaluationSour
 
 
 @strawberry.type
-class Evaluation:
-    id: strawberry.ID
+class Evaluation(Node):
     name: str
     description: str
     kind: EvaluationKind
@@ -35,8 +35,7 @@ class Evaluation:
 
 
 @strawberry.type(description="Named model/provider settings a test run can be made with.")
-class Flavor:
-    id: strawberry.ID
+class Flavor(Node):
     name: str
     settings: JSON
     created_at: datetime
