@@ -339,6 +339,98 @@ class DatasetTraceCase(BaseModel):
     custom_metadata: dict[str, Any] | None
 
 
+class Pagination(BaseModel):
+    page: int
+    page_size: int
+    has_next: bool
+
+
+class DatasetPage(BaseModel):
+    """Freeplay's list of prompt or agent datasets."""
+
+    data: list[DatasetOut]
+    pagination: Pagination
+
+
+class Empty(BaseModel):
+    """Freeplay's empty answer, ``{}``."""
+
+
+class PromptTestCaseOut(BaseModel):
+    id: str
+    inputs: dict[str, Any]
+    output: str | None
+    output_message: MessageOut | None
+    history: list[MessageOut] | None
+    metadata: dict[str, Any] | None
+    media_inputs: dict[str, Any] | None
+
+
+class AgentTestCaseOut(BaseModel):
+    id: str
+    input: Any
+    output: Any
+    metadata: dict[str, Any] | None
+
+
+class PromptTestCasePage(BaseModel):
+    data: list[PromptTestCaseOut]
+    pagination: Pagination
+
+
+class AgentTestCasePage(BaseModel):
+    data: list[AgentTestCaseOut]
+    pagination: Pagination
+
+
+class PromptTestCasesOut(BaseModel):
+    data: list[PromptTestCaseOut]
+
+
+class AgentTestCasesOut(BaseModel):
+    data: list[AgentTestCaseOut]
+
+
+class BulkCreatePromptTestCasesRequest(Body):
+    model_config = example({"data": [{"inputs": _INPUTS, "output": _ANSWER, "metadata": _META}]})
+
+    data: list[dict[str, Any]] = Field(
+        description="At most 100 cases: {inputs, output, metadata, history, media_inputs}."
+    )
+
+
+class BulkCreateAgentTestCasesRequest(Body):
+    model_config = example(
+        {"data": [{"inputs": {"task": "refund order 17"}, "outputs": {"done": True}}]}
+    )
+
+    data: list[dict[str, Any]] = Field(
+        description="At most 100 cases: {inputs, outputs, metadata}."
+    )
+
+
+class BulkDeleteTestCasesRequest(Body):
+    test_case_ids: list[StrictStr] = Field(description="At most 100 ids.")
+
+
+class UpdatePromptTestCaseRequest(Body):
+    """Only the keys given (and not null) change."""
+
+    inputs: dict[str, Any] | None = None
+    output: StrictStr | None = None
+    metadata: dict[str, Any] | None = None
+    history: list[Any] | None = None
+    media_inputs: dict[str, Any] | None = None
+
+
+class UpdateAgentTestCaseRequest(Body):
+    """Only the keys given (and not null) change."""
+
+    inputs: Any = None
+    outputs: Any = None
+    metadata: dict[str, Any] | None = None
+
+
 class TestCaseVersionOut(BaseModel):
     message: str
     dataset_version: int
@@ -355,8 +447,14 @@ class TestRunOut(BaseModel):
     name: str
     description: str
     status: Literal["created", "running", "completed"]
-    created_at: str
-    completed_at: str | None
+    created_at: int = Field(description="Epoch seconds.")
+    completed_at: int | None = Field(description="Epoch seconds.")
+    prompt_name: str | None = Field(description="From the run's latest recorded completion.")
+    prompt_version: str | None = Field(
+        description="The prompt template version id of the run's latest recorded completion."
+    )
+    model_name: str | None = Field(description="The model of the run's latest recorded completion.")
+    sessions_count: int = Field(description="Sessions that recorded results in the run.")
     dataset_id: str
     dataset_name: str
     dataset_version: int
@@ -379,8 +477,14 @@ class TestRunResults(TestRunOut):
     summary_statistics: SummaryStatistics
 
 
+class TestRunListItem(TestRunOut):
+    test_case_id: str = Field(
+        description="Always the nil uuid: Freeplay's document requires the key in list items."
+    )
+
+
 class TestRunList(BaseModel):
-    test_runs: list[TestRunOut]
+    test_runs: list[TestRunListItem]
     page: int
     page_size: int
     total: int

@@ -63,6 +63,25 @@ def dataset_trace_case(case: StoredTestCase) -> str:
     )
 
 
+def prompt_case(case: StoredTestCase) -> str:
+    """A completion case as Freeplay's prompt-dataset routes give it (``inputs``)."""
+    case_id, _, inputs, output, output_message, history, metadata, media_inputs = case
+    return (
+        f'{{"id":"{case_id}","inputs":{inputs},"output":{output or NULL},'
+        f'"output_message":{output_message or NULL},"history":{history or NULL},'
+        f'"metadata":{metadata or NULL},"media_inputs":{media_inputs or NULL}}}'
+    )
+
+
+def agent_case(case: StoredTestCase) -> str:
+    """A trace case as Freeplay's agent-dataset routes give it."""
+    case_id, _, inputs, output, _, _, metadata, _ = case
+    return (
+        f'{{"id":"{case_id}","input":{inputs},"output":{output or NULL},'
+        f'"metadata":{metadata or NULL}}}'
+    )
+
+
 def dataset_case(kind: TestCaseType) -> Callable[[StoredTestCase], str]:
     return dataset_completion_case if kind is TestCaseType.COMPLETION else dataset_trace_case
 
