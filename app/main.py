@@ -13,6 +13,7 @@ from app.api.rest import (
     datasets,
     evaluations,
     health,
+    projects,
     recordings,
     test_cases,
     test_runs,
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = db
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(projects.router)
     app.include_router(test_runs.router)
     app.include_router(datasets.router)
     app.include_router(test_cases.router)

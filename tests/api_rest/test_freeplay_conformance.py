@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from app.db.engine import Database
+from app.domain import keys, projects
 from tests.freeplay_spec import Operation, all_operations, assert_conforms, assert_valid_request
 from tests.freeplay_spec import operations as spec_operations
 from tests.support import Api
@@ -67,6 +68,13 @@ class Freeplay:
     async def call(self, operation_id: str, body: Any = None, **kwargs: Any) -> Any:
         """The answer's body, after checking it against the document."""
         return assert_conforms(operation_id, await self.send(operation_id, body, **kwargs))
+
+    async def admin_headers(self) -> dict[str, str]:
+        _, key = await keys.create_key(self.db, admin=True, project_ids=[])
+        return {"Authorization": f"Bearer {key}"}
+
+    async def db_project(self, name: str) -> str:
+        return (await projects.create_project(self.db, name)).id
 
     async def prompt_dataset(self, name: str = "support", cases: int = 3) -> dict[str, Any]:
         dataset = await self.call(
@@ -457,6 +465,58 @@ async def delete_agent_test_case(fp: Freeplay) -> None:
     assert body == {}
 
 
+# ---- Projects (Configuration) ------------------------------------------------------------
+
+
+@conforms("get_get_projects")
+async def list_projects(fp: Freeplay) -> None:
+    other = await fp.db_project("Not this key's")
+    body = await fp.call("get_get_projects")
+    assert body == {"projects": [{"id": fp.api.project_id, "name": "Test project"}]}
+    admin = await fp.call("get_get_projects", headers=await fp.admin_headers())
+    assert {p["id"] for p in admin["projects"]} == {fp.api.project_id, other}
+
+
+@conforms("get_get_project")
+async def get_project(fp: Freeplay) -> None:
+    body = await fp.call("get_get_project")
+    assert body == {
+        "id": fp.api.project_id,
+        "name": "Test project",
+        "is_private": False,
+        "freeplay_spend_limit_usd": None,
+        "data_retention_days": None,
+        "enable_eval_insights": True,
+        "enable_review_insights": True,
+    }
+
+
+@conforms("put_update_project")
+async def update_project(fp: Freeplay) -> None:
+    body = await fp.call(
+        "put_update_project",
+        {"name": "Renamed", "freeplay_spend_limit_usd": 250, "enable_review_insights": False},
+    )
+    assert (body["name"], body["freeplay_spend_limit_usd"], body["enable_review_insights"]) == (
+        "Renamed",
+        250,
+        False,
+    )
+    assert (await fp.call("get_get_project"))["name"] == "Renamed"
+
+
+@conforms("post_create_project")
+async def create_project(fp: Freeplay) -> None:
+    wanted = str(uuid.uuid4())
+    body = await fp.call(
+        "post_create_project",
+        {"name": "New team", "id": wanted, "is_private": True, "data_retention_days": 30},
+        headers=await fp.admin_headers(),
+    )
+    assert (body["id"], body["is_private"], body["data_retention_days"]) == (wanted, True, 30)
+    assert body["enable_eval_insights"] is True
+
+
 # ---- the checks --------------------------------------------------------------------------
 
 
@@ -465,3 +525,10 @@ async def test_operation_conforms_to_freeplays_document(
     operation_id: str, freeplay: Freeplay
 ) -> None:
     await CHECKS[operation_id](freeplay)
+
+
+def test_every_in_scope_operation_of_the_document_has_a_check() -> None:
+    documented = {op.operation_id for op in in_scope()}
+    assert len(documented) == 34
+    assert sorted(documented - set(CHECKS)) == []
+    assert sorted(set(CHECKS) - documented) == []

@@ -154,3 +154,22 @@ async def test_a_run_reads_its_model_and_prompt_from_its_recorded_completions(ap
     )
     assert listed["model_name"] == "gpt-4o-mini"
     assert listed["sessions_count"] == 2
+
+
+async def test_dataset_listings_give_a_system_messages_content_as_its_text(api: Api) -> None:
+    dataset = await api.create_dataset("qa")
+    history = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "text", "text": "Hi"}]},
+    ]
+    await bulk(api, dataset["id"], [{"inputs": {"q": 1}, "history": history}])
+
+    listed = (await api.get(f"/prompt-datasets/{dataset['id']}/test-cases")).json()["data"]
+    legacy = (await api.get(f"/datasets/id/{dataset['id']}/test-cases")).json()
+
+    expected = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "text", "text": "Hi"}]},
+    ]
+    assert listed[0]["history"] == expected
+    assert legacy[0]["history"] == expected

@@ -49,10 +49,8 @@ FREEPLAY_PAGE_SIZE = 30  # the page size Freeplay's listing routes default to
 AGENT_KEYS = {"inputs": "input", "outputs": "output", "metadata": "custom_metadata"}
 
 
-def _agent_example(item: Any) -> Any:
-    if not isinstance(item, dict):
-        return item  # the domain says what is wrong with it
-    return {AGENT_KEYS.get(key, key): value for key, value in item.items()}
+def _agent_example(case: dict[str, Any]) -> dict[str, Any]:
+    return {AGENT_KEYS[key]: value for key, value in case.items()}
 
 
 def _json(body: str, status: int = 200) -> Response:
@@ -167,7 +165,8 @@ async def bulk_create_prompt_test_cases(
     db: Database = Depends(database),
     caller: Principal = Depends(principal),
 ) -> Response:
-    return await _bulk_create(db, caller, project_id, dataset_id, PROMPT, body.data)
+    examples = [case.model_dump() for case in body.data]
+    return await _bulk_create(db, caller, project_id, dataset_id, PROMPT, examples)
 
 
 @router.delete(
@@ -269,7 +268,7 @@ async def bulk_create_agent_test_cases(
     db: Database = Depends(database),
     caller: Principal = Depends(principal),
 ) -> Response:
-    examples = [_agent_example(item) for item in body.data]
+    examples = [_agent_example(case.model_dump()) for case in body.data]
     return await _bulk_create(db, caller, project_id, dataset_id, AGENT, examples)
 
 

@@ -6,7 +6,7 @@ models here document them and are what the tests check them against.
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 
 class FieldProblem(BaseModel):
@@ -391,12 +391,41 @@ class AgentTestCasesOut(BaseModel):
     data: list[AgentTestCaseOut]
 
 
+# Freeplay's document types the cases of its prompt- and agent-dataset routes more tightly
+# than our own routes: metadata values are scalars, messages are a user's, the system's or
+# the assistant's, and media inputs are base64 (inputs by URL are not fetched here).
+Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
+
+
+class MessageIn(Body):
+    role: Literal["user", "system", "assistant"] = "user"
+    content: StrictStr | list[dict[str, Any]]
+
+
+class MediaInputIn(Body):
+    type: Literal["base64"]
+    data: StrictStr
+    content_type: StrictStr
+
+
+class PromptTestCaseIn(Body):
+    inputs: dict[str, Any]
+    output: StrictStr | None = None
+    metadata: dict[str, Scalar] | None = None
+    history: list[MessageIn] | None = None
+    media_inputs: dict[str, MediaInputIn] | None = None
+
+
+class AgentTestCaseIn(Body):
+    inputs: Any = None
+    outputs: Any = None
+    metadata: dict[str, Scalar] | None = None
+
+
 class BulkCreatePromptTestCasesRequest(Body):
     model_config = example({"data": [{"inputs": _INPUTS, "output": _ANSWER, "metadata": _META}]})
 
-    data: list[dict[str, Any]] = Field(
-        description="At most 100 cases: {inputs, output, metadata, history, media_inputs}."
-    )
+    data: list[PromptTestCaseIn] = Field(description="At most 100 test cases.")
 
 
 class BulkCreateAgentTestCasesRequest(Body):
@@ -404,9 +433,7 @@ class BulkCreateAgentTestCasesRequest(Body):
         {"data": [{"inputs": {"task": "refund order 17"}, "outputs": {"done": True}}]}
     )
 
-    data: list[dict[str, Any]] = Field(
-        description="At most 100 cases: {inputs, outputs, metadata}."
-    )
+    data: list[AgentTestCaseIn] = Field(description="At most 100 test cases.")
 
 
 class BulkDeleteTestCasesRequest(Body):
@@ -418,17 +445,13 @@ class UpdatePromptTestCaseRequest(Body):
 
     inputs: dict[str, Any] | None = None
     output: StrictStr | None = None
-    metadata: dict[str, Any] | None = None
-    history: list[Any] | None = None
-    media_inputs: dict[str, Any] | None = None
+    metadata: dict[str, Scalar] | None = None
+    history: list[MessageIn] | None = None
+    media_inputs: dict[str, MediaInputIn] | None = None
 
 
-class UpdateAgentTestCaseRequest(Body):
+class UpdateAgentTestCaseRequest(AgentTestCaseIn):
     """Only the keys given (and not null) change."""
-
-    inputs: Any = None
-    outputs: Any = None
-    metadata: dict[str, Any] | None = None
 
 
 class TestCaseVersionOut(BaseModel):
@@ -545,3 +568,57 @@ class CompletionRecorded(BaseModel):
 
 class TraceRecorded(BaseModel):
     trace_id: str
+
+
+class ProjectInfo(BaseModel):
+    id: str
+    name: str
+
+
+class ProjectList(BaseModel):
+    projects: list[ProjectInfo]
+
+
+class ProjectDetail(BaseModel):
+    model_config = example(
+        {
+            "id": "0b6c1f0e-9a51-4c41-a6a5-2f1d9b8a7c3e",
+            "name": "Support bot",
+            "is_private": False,
+            "freeplay_spend_limit_usd": None,
+            "data_retention_days": None,
+            "enable_eval_insights": True,
+            "enable_review_insights": True,
+        }
+    )
+
+    id: str
+    name: str
+    is_private: bool
+    freeplay_spend_limit_usd: int | None
+    data_retention_days: int | None
+    enable_eval_insights: bool
+    enable_review_insights: bool
+
+
+class CreateProjectRequest(Body):
+    """Settings other than the name are kept and returned; nothing here acts on them."""
+
+    name: StrictStr
+    id: StrictStr | None = Field(default=None, description="A uuid to make the project under.")
+    is_private: StrictBool = False
+    freeplay_spend_limit_usd: StrictInt | None = None
+    data_retention_days: StrictInt | None = None
+    enable_eval_insights: StrictBool = True
+    enable_review_insights: StrictBool = True
+
+
+class UpdateProjectRequest(Body):
+    """Only the keys given (and not null) change."""
+
+    name: StrictStr | None = None
+    is_private: StrictBool | None = None
+    freeplay_spend_limit_usd: StrictInt | None = None
+    data_retention_days: StrictInt | None = None
+    enable_eval_insights: StrictBool | None = None
+    enable_review_insights: StrictBool | None = None

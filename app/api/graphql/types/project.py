@@ -1,12 +1,13 @@
 """Projects: the root a frontend starts from."""
 
+from dataclasses import asdict
 from datetime import datetime
 
 import strawberry
 
 from app.api.graphql.context import Info
 from app.api.graphql.pagination import Connection, connection, decode_cursor, encode_cursor
-from app.api.graphql.types.dataset import Dataset, DatasetConnection
+from app.api.graphql.types.dataset import Dataset, DatasetConnection, TestCaseType
 from app.api.graphql.types.evaluation import Evaluation, Flavor
 from app.api.graphql.types.test_run import TestRun, TestRunStatus
 from app.domain import datasets, evaluations, projects, test_runs
@@ -32,6 +33,19 @@ def _decode_run_cursor(after: str | None) -> tuple[datetime, str] | None:
         return datetime.fromisoformat(created_at), run_id
     except ValueError:
         raise InvalidInput.at(("after",), "after is not a cursor of this connection") from None
+
+
+@strawberry.type(description="Freeplay's project settings, kept and returned as given.")
+class ProjectSettings:
+    is_private: bool
+    freeplay_spend_limit_usd: int | None
+    data_retention_days: int | None
+    enable_eval_insights: bool
+    enable_review_insights: bool
+
+    @classmethod
+    def of(cls, settings: projects.ProjectSettings) -> "ProjectSettings":
+        return cls(**asdict(settings))
 
 
 @strawberry.type
@@ -94,3 +108,26 @@ class Project:
     async def flavors(self, info: Info) -> list[Flavor]:
         found = await evaluations.list_flavors(info.context.db, info.context.principal, self.id)
         return [Flavor.of(f) for f in found]
+
+    @strawberry.field(description="Freeplay's project settings.")
+    async def settings(self, info: Info) -> ProjectSettings:
+        found = await projects.get_project(info.context.db, info.context.principal, self.id)
+        return ProjectSettings.of(found.settings)
+
+    @strawberry.field(description="The project's datasets of one type, ordered by name.")
+    async def datasets_of_type(
+        self,
+        info: Info,
+        test_case_type: TestCaseType,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> DatasetConnection:
+        page = await datasets.list_datasets(
+            info.context.db,
+            info.context.principal,
+            self.id,
+            after_name=decode_cursor(after, DATASET_CURSOR),
+            limit=page_limit(first, info.context.settings),
+            kind=datasets.TestCaseType(test_case_type),
+        )
+        return connection(page, lambda d: encode_cursor(DATASET_CURSOR, d.name), Dataset.of)
