@@ -15,18 +15,9 @@ import pytest
 
 from app.db.engine import Database
 from app.domain import keys, projects
-from tests.freeplay_spec import Operation, all_operations, assert_conforms, assert_valid_request
-from tests.freeplay_spec import operations as spec_operations
+from tests.freeplay_scope import in_scope
+from tests.freeplay_spec import all_operations, assert_conforms, assert_valid_request
 from tests.support import Api
-
-TAGS = ("Test Runs", "Prompt Datasets", "Agent Datasets")
-PROJECT_PATHS = ("/api/v2/projects", "/api/v2/projects/all", "/api/v2/projects/{project_id}")
-
-
-def in_scope() -> list[Operation]:
-    projects = [op for op in spec_operations("Configuration") if op.path in PROJECT_PATHS]
-    return spec_operations(*TAGS) + projects
-
 
 Check = Callable[["Freeplay"], Awaitable[Any]]
 CHECKS: dict[str, Check] = {}
