@@ -14,6 +14,7 @@ from starlette.responses import Response
 from app.api.auth import database, principal, settings
 from app.api.rest import rendering
 from app.api.rest.models import (
+    FREEPLAY_PAGE_SIZE,
     MAX_INT,
     PROBLEMS,
     AgentTestCaseOut,
@@ -25,6 +26,8 @@ from app.api.rest.models import (
     DatasetCompletionCase,
     DatasetTraceCase,
     Empty,
+    PageNumber,
+    PageSize,
     PromptTestCaseOut,
     PromptTestCasePage,
     PromptTestCasesOut,
@@ -43,7 +46,6 @@ router = APIRouter(prefix="/api/v2/projects/{project_id}", tags=["test cases"], 
 
 PROMPT = TestCaseType.COMPLETION
 AGENT = TestCaseType.TRACE
-FREEPLAY_PAGE_SIZE = 30  # the page size Freeplay's listing routes default to
 
 # Agent cases come in under Freeplay's names; the domain knows them by ours.
 AGENT_KEYS = {"inputs": "input", "outputs": "output", "metadata": "custom_metadata"}
@@ -128,10 +130,6 @@ async def _update_case(
     return _json(_render(kind)(edited.case))
 
 
-Page = Annotated[int, Query(ge=1, le=MAX_INT)]
-PageSize = Annotated[int, Query(ge=1, le=MAX_INT)]
-
-
 # ---- prompt datasets ---------------------------------------------------------------------
 
 
@@ -143,7 +141,7 @@ PageSize = Annotated[int, Query(ge=1, le=MAX_INT)]
 async def list_prompt_test_cases(
     project_id: str,
     dataset_id: str,
-    page: Page = 1,
+    page: PageNumber = 1,
     page_size: PageSize = FREEPLAY_PAGE_SIZE,
     db: Database = Depends(database),
     config: Settings = Depends(settings),
@@ -246,7 +244,7 @@ async def delete_prompt_test_case(
 async def list_agent_test_cases(
     project_id: str,
     dataset_id: str,
-    page: Page = 1,
+    page: PageNumber = 1,
     page_size: PageSize = FREEPLAY_PAGE_SIZE,
     db: Database = Depends(database),
     config: Settings = Depends(settings),

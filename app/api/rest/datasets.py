@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query
 
 from app.api.auth import database, principal, settings
 from app.api.rest.models import (
+    FREEPLAY_PAGE_SIZE,
     MAX_INT,
     PROBLEMS,
     AgentDatasetOut,
@@ -15,6 +16,8 @@ from app.api.rest.models import (
     DatasetOut,
     DatasetPage,
     Empty,
+    PageNumber,
+    PageSize,
     Pagination,
     PromptDatasetOut,
     UpdateAgentDatasetRequest,
@@ -227,11 +230,6 @@ async def delete_agent_dataset(
     return Empty()
 
 
-Page = Annotated[int, Query(ge=1, le=MAX_INT)]
-PageSize = Annotated[int, Query(ge=1, le=MAX_INT)]
-FREEPLAY_PAGE_SIZE = 30  # the page size Freeplay's listing routes default to
-
-
 async def _dataset_page(
     db: Database,
     config: Settings,
@@ -263,7 +261,7 @@ async def _dataset_page(
 @router.get("/prompt-datasets", response_model=DatasetPage, summary="List prompt datasets")
 async def list_prompt_datasets(
     project_id: str,
-    page: Page = 1,
+    page: PageNumber = 1,
     page_size: PageSize = FREEPLAY_PAGE_SIZE,
     id: str | None = None,
     name: str | None = None,
@@ -281,7 +279,7 @@ async def list_prompt_datasets(
 @router.get("/agent-datasets", response_model=DatasetPage, summary="List agent datasets")
 async def list_agent_datasets(
     project_id: str,
-    page: Page = 1,
+    page: PageNumber = 1,
     page_size: PageSize = FREEPLAY_PAGE_SIZE,
     id: str | None = None,
     name: str | None = None,

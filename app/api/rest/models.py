@@ -4,8 +4,9 @@ Responses of the hot routes are assembled from stored JSON (see ``rendering``); 
 models here document them and are what the tests check them against.
 """
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 
@@ -64,6 +65,11 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 
 # Bounds of numbered pages and version numbers in query strings (the database's integers).
 MAX_INT = 2**31 - 1
+
+# Freeplay's numbered pages: ``page`` from 1; its dataset listings default to 30 per page.
+PageNumber = Annotated[int, Query(ge=1, le=MAX_INT)]
+PageSize = Annotated[int, Query(ge=1, le=MAX_INT)]
+FREEPLAY_PAGE_SIZE = 30
 
 
 class Body(BaseModel):
