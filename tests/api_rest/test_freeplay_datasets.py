@@ -173,3 +173,16 @@ async def test_dataset_listings_give_a_system_messages_content_as_its_text(api: 
     ]
     assert listed[0]["history"] == expected
     assert legacy[0]["history"] == expected
+
+
+async def test_numbers_beyond_64_bits_are_422_not_500(api: Api) -> None:
+    dataset = await api.create_dataset("qa")
+    body = '{"data": [{"inputs": {"n": 123456789012345678901234567890}}]}'
+
+    response = await api.client.post(
+        api.url(f"/prompt-datasets/{dataset['id']}/test-cases/bulk"),
+        content=body,
+        headers={**api.headers, "Content-Type": "application/json"},
+    )
+
+    assert_problem(response, 422, "invalid_input")
