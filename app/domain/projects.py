@@ -63,8 +63,8 @@ def _project(row: Row) -> Project:
     )
 
 
-# The largest values the columns hold.
-_LIMITS = {"freeplay_spend_limit_usd": 2**63 - 1, "data_retention_days": 2**31 - 1}
+# The largest values kept: what every column holds and a GraphQL Int can carry.
+_LIMITS = {"freeplay_spend_limit_usd": 2**31 - 1, "data_retention_days": 2**31 - 1}
 
 
 def _check_name(name: str) -> str:

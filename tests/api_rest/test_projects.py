@@ -60,6 +60,11 @@ async def test_a_taken_id_is_409_and_bad_settings_are_422(api: Api, db: Database
         json={"data_retention_days": 2**40},
         headers=api.headers,
     )
+    too_large = await api.client.put(
+        f"/api/v2/projects/{api.project_id}",
+        json={"freeplay_spend_limit_usd": 2**31},
+        headers=api.headers,
+    )
     blank = await api.client.put(
         f"/api/v2/projects/{api.project_id}", json={"name": " "}, headers=api.headers
     )
@@ -68,6 +73,7 @@ async def test_a_taken_id_is_409_and_bad_settings_are_422(api: Api, db: Database
     assert_problem(not_uuid, 422, "invalid_input")
     assert_problem(negative, 422, "invalid_input")
     assert_problem(huge, 422, "invalid_input")
+    assert_problem(too_large, 422, "invalid_input")
     assert_problem(blank, 422, "invalid_input")
     listed = (await api.client.get("/api/v2/projects/all", headers=headers)).json()["projects"]
     assert [p["name"] for p in listed] == ["Test project"]
