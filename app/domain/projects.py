@@ -148,9 +148,9 @@ async def update_project(
 async def delete_project(db: Database, principal: Principal, project_id: str) -> None:
     """Delete a project and everything in it (datasets, runs, results, recordings). Only
     admin keys may; keys scoped to it lose it."""
-    require_admin(principal, "delete projects")
     async with db.write() as conn:
-        pid = await visible_project_id(conn, principal, project_id)
+        pid = await visible_project_id(conn, principal, project_id)  # 404 before 403
+        require_admin(principal, "delete projects")
         await conn.execute(delete(ProjectRow).where(ProjectRow.id == pid))
 
 
