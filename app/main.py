@@ -10,7 +10,16 @@ from app import metrics
 from app.api import errors, web
 from app.api.graphql.schema import graphql_router
 from app.api.middleware import RequestContextMiddleware
-from app.api.rest import datasets, evaluations, health, recordings, test_cases, test_runs
+from app.api.rest import (
+    dataset_cases,
+    datasets,
+    evaluations,
+    health,
+    projects,
+    recordings,
+    test_cases,
+    test_runs,
+)
 from app.db.engine import Database
 from app.settings import Settings
 from app.tuning import tune_for_serving
@@ -46,9 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = db
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(projects.router)
     app.include_router(test_runs.router)
     app.include_router(datasets.router)
     app.include_router(test_cases.router)
+    app.include_router(dataset_cases.router)
     app.include_router(recordings.router)
     app.include_router(evaluations.router)
     app.include_router(graphql_router(settings))
