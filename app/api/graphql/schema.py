@@ -34,7 +34,12 @@ from app.api.graphql.mutations import Mutation
 from app.api.graphql.projection import ProjectingExecutionContext
 from app.api.graphql.queries import Query
 from app.api.graphql.scalars import SCALARS
-from app.api.graphql.subscriptions import Subscription, TextWebSocket, authenticate_connection
+from app.api.graphql.subscriptions import (
+    SSE,
+    Subscription,
+    TextWebSocket,
+    authenticate_connection,
+)
 from app.api.web import graphiql_page
 from app.settings import Settings
 
@@ -125,6 +130,7 @@ schema = build_schema(Settings())
 
 class Router(GraphQLOverHTTP):
     websocket_adapter_class = TextWebSocket  # type: ignore[assignment]
+    stream_transport_classes_by_protocol = {GRAPHQL_SSE_PROTOCOL: SSE}
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

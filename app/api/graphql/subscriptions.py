@@ -9,6 +9,7 @@ from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.streaming import SSETransport
 from strawberry.types.unset import UNSET, UnsetType
 
 from app.api.auth import bearer_principal
@@ -52,6 +53,16 @@ async def authenticate_connection(context: Context) -> UnsetType:
     except DomainError as error:
         raise ConnectionRejectionError() from error
     return UNSET
+
+
+class SSE(SSETransport):
+    """Server-Sent Events only for a client that asks for them first (a graphql-sse client,
+    EventSource, ``curl -H 'Accept: text/event-stream'``). Clients such as urql list
+    ``text/event-stream`` after the JSON types on every request; they get JSON."""
+
+    def accepts(self, accept: str) -> bool:
+        first = accept.split(",", 1)[0].split(";", 1)[0].strip().lower()
+        return first == "text/event-stream"
 
 
 class TextWebSocket(ASGIWebSocketAdapter):
