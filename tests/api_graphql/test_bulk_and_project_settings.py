@@ -20,8 +20,8 @@ BULK_ADD = """
 mutation($input: BulkAddTestCasesInput!) {
   bulkAddTestCases(input: $input) {
     dataset { testCaseCount version }
-    testCases { __typename ... on CompletionTestCase { id values output }
-                ... on TraceTestCase { id input } }
+    testCases { __typename ... on CompletionTestCase { testCaseId values output }
+                ... on TraceTestCase { testCaseId input } }
   }
 }"""
 
@@ -77,7 +77,7 @@ async def test_bulk_add_returns_the_cases_made_in_one_version(api: Api) -> None:
     assert payload["dataset"] == {"testCaseCount": 3, "version": 1}
     assert [c["values"] for c in payload["testCases"]] == [{"q": 0}, {"q": 1}, {"q": 2}]
     listed = (await api.get(f"/prompt-datasets/{dataset['id']}/test-cases")).json()["data"]
-    assert [c["id"] for c in listed] == [c["id"] for c in payload["testCases"]]
+    assert [c["id"] for c in listed] == [c["testCaseId"] for c in payload["testCases"]]
 
 
 async def test_bulk_add_of_more_than_100_or_of_the_wrong_kind_writes_nothing(api: Api) -> None:

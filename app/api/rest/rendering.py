@@ -27,7 +27,7 @@ NULL = "null"
 
 def run_completion_case(case: StoredTestCase, include_outputs: bool) -> str:
     """A completion case of a new test run, under the documented and the SDK's key names."""
-    case_id, _, inputs, output, output_message, history, metadata, media_inputs = case
+    case_id, _, inputs, output, output_message, history, metadata, media_inputs, *_ = case
     if not include_outputs:
         output = output_message = None
     metadata = metadata or NULL
@@ -40,7 +40,7 @@ def run_completion_case(case: StoredTestCase, include_outputs: bool) -> str:
 
 
 def run_trace_case(case: StoredTestCase, include_outputs: bool) -> str:
-    case_id, _, inputs, output, _, _, metadata, _ = case
+    case_id, _, inputs, output, _, _, metadata, *_ = case
     output = (output or NULL) if include_outputs else NULL
     return (
         f'{{"test_case_id":"{case_id}","input":{inputs},"output":{output},'
@@ -69,7 +69,7 @@ def messages(text: str | None) -> str:
 
 def dataset_completion_case(case: StoredTestCase) -> str:
     """A completion case as ``GET .../test-cases`` lists it (the Freeplay SDK reads these)."""
-    case_id, _, inputs, output, output_message, history, metadata, media_inputs = case
+    case_id, _, inputs, output, output_message, history, metadata, media_inputs, *_ = case
     return (
         f'{{"id":"{case_id}","values":{inputs},"output":{output or NULL},'
         f'"output_message":{messages(output_message)},"history":{messages(history)},'
@@ -78,7 +78,7 @@ def dataset_completion_case(case: StoredTestCase) -> str:
 
 
 def dataset_trace_case(case: StoredTestCase) -> str:
-    case_id, _, inputs, output, _, _, metadata, _ = case
+    case_id, _, inputs, output, _, _, metadata, *_ = case
     return (
         f'{{"id":"{case_id}","input":{inputs},"output":{output or NULL},'
         f'"custom_metadata":{metadata or NULL}}}'
@@ -87,7 +87,7 @@ def dataset_trace_case(case: StoredTestCase) -> str:
 
 def prompt_case(case: StoredTestCase) -> str:
     """A completion case as Freeplay's prompt-dataset routes give it (``inputs``)."""
-    case_id, _, inputs, output, output_message, history, metadata, media_inputs = case
+    case_id, _, inputs, output, output_message, history, metadata, media_inputs, *_ = case
     return (
         f'{{"id":"{case_id}","inputs":{inputs},"output":{output or NULL},'
         f'"output_message":{messages(output_message)},"history":{messages(history)},'
@@ -97,7 +97,7 @@ def prompt_case(case: StoredTestCase) -> str:
 
 def agent_case(case: StoredTestCase) -> str:
     """A trace case as Freeplay's agent-dataset routes give it."""
-    case_id, _, inputs, output, _, _, metadata, _ = case
+    case_id, _, inputs, output, _, _, metadata, *_ = case
     return (
         f'{{"id":"{case_id}","input":{inputs},"output":{output or NULL},'
         f'"metadata":{metadata or NULL}}}'
