@@ -132,7 +132,8 @@ class CreateTestRunRequest(Body):
     test_run_description: StrictStr | None = None
     flavor_name: StrictStr | None = Field(default=None, description="A flavor of the project.")
     target_evaluation_ids: list[StrictStr] | None = Field(
-        default=None, description="Evaluations of the project (uuids)."
+        default=None,
+        description="Evaluations or evaluation criteria of the project (uuids).",
     )
     test_case_filter: TestCaseFilter | None = None
 
@@ -392,12 +393,16 @@ class CreateEvaluationRequest(Body):
     source: Literal["auto", "human"] = "auto"
     description: StrictStr | None = None
     categories: list[StrictStr] | None = None
+    direction: Literal["higher", "lower"] = Field(
+        default="higher", description="Whether a higher score (true) or a lower one is better."
+    )
 
 
 class UpdateEvaluationRequest(Body):
     name: StrictStr | None = None
     description: StrictStr | None = None
     categories: list[StrictStr] | None = None
+    direction: Literal["higher", "lower"] | None = None
 
 
 class EvaluationOut(BaseModel):
@@ -407,6 +412,7 @@ class EvaluationOut(BaseModel):
     kind: Literal["numeric", "boolean", "category"]
     source: Literal["auto", "human"]
     categories: list[str]
+    direction: Literal["higher", "lower"]
     created_at: str
 
 
