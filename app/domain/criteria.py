@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.engine import Database
+from app.db.tables import Evaluation as EvaluationRow
 from app.db.tables import EvaluationCriterion as CriterionRow
 from app.db.tables import EvaluationCriterionVersion as VersionRow
 from app.db.tables import PromptTemplate as TemplateRow
@@ -415,6 +416,26 @@ async def resolve_criterion_ids(conn: AsyncConnection, project_id: str, ids: lis
         )
     )
     return set(found.all())
+
+
+async def score_directions(conn: AsyncConnection, project_id: str) -> dict[str, Direction]:
+    """Which way is better for each score name of the project: its evaluations' names and
+    its criteria's (a criterion wins when both share a name)."""
+    found = {
+        name: Direction(direction)
+        for name, direction in await conn.execute(
+            select(EvaluationRow.name, EvaluationRow.direction).where(
+                EvaluationRow.project_id == project_id
+            )
+        )
+    }
+    for name, direction in await conn.execute(
+        select(CriterionRow.name, CriterionRow.direction).where(
+            CriterionRow.project_id == project_id
+        )
+    ):
+        found[name] = Direction(direction)
+    return found
 
 
 async def resolve_target_ids(
