@@ -296,7 +296,10 @@ async def list_criteria(
         pid = await visible_project_id(conn, principal, project_id)
         where = [CriterionRow.project_id == pid]
         if target_id is not None:
-            where.append(CriterionRow.target_id == (canonical_id(target_id) or ""))
+            tid = canonical_id(target_id)
+            if tid is None:
+                return Page(items=[], has_next=False, total=0)
+            where.append(CriterionRow.target_id == tid)
         total = await conn.scalar(select(func.count()).select_from(CriterionRow).where(*where))
         rows = list(
             await conn.execute(
@@ -385,7 +388,9 @@ async def llm_judge_criteria(
     (``llm_eval_enabled``), in display order, each with its deployed version and model."""
     async with db.read() as conn:
         pid = await visible_project_id(conn, principal, project_id)
-        tid = canonical_id(template_id) or ""
+        tid = canonical_id(template_id)
+        if tid is None:
+            return []
         rows = list(
             await conn.execute(
                 _SELECT.where(

@@ -679,6 +679,10 @@ async def create_version(
                 await _insert_template(conn, pid, new_id(), template_name)
                 template = await _template_row_named(conn, pid, template_name)
                 assert template is not None
+        # Hold the template's row first, so concurrent uploads see each other's versions.
+        await conn.execute(
+            update(TemplateRow).where(TemplateRow.id == template.id).values(updated_at=utcnow())
+        )
         reused = await _identical_version(conn, template.id, values, targets)
         if reused is not None:
             version_id, made = reused, False
