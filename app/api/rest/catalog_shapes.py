@@ -145,7 +145,7 @@ class PlainPromptTemplate(PromptTemplateVersion):
             "version_description": "Greets the customer by name",
             "metadata": {
                 "provider": "openai",
-                "flavor": None,
+                "flavor": "openai_chat",
                 "model": "gpt-4o-mini",
                 "params": {"temperature": 0.2, "max_tokens": 400},
                 "provider_info": {
@@ -198,7 +198,7 @@ def template_info(template: PromptTemplate) -> PromptTemplateInfo:
     )
 
 
-def _version_fields(version: TemplateVersion) -> dict[str, Any]:
+def _version_fields(version: TemplateVersion, flavor_name: str | None = None) -> dict[str, Any]:
     return {
         "prompt_template_id": version.template_id,
         "prompt_template_version_id": version.id,
@@ -207,7 +207,7 @@ def _version_fields(version: TemplateVersion) -> dict[str, Any]:
         "version_description": version.version_description,
         "metadata": PromptTemplateMetadata(
             provider=version.provider,
-            flavor=None,
+            flavor=flavor_name or version.flavor,
             model=version.model,
             params=version.llm_parameters,
             provider_info=None
@@ -221,7 +221,7 @@ def _version_fields(version: TemplateVersion) -> dict[str, Any]:
     }
 
 
-def plain_template(version: TemplateVersion) -> PlainPromptTemplate:
+def plain_template(version: TemplateVersion, flavor_name: str | None = None) -> PlainPromptTemplate:
     content: list[dict[str, Any]] = []
     for message in version.messages:
         if isinstance(message, HistoryPlaceholder):
@@ -235,7 +235,7 @@ def plain_template(version: TemplateVersion) -> PlainPromptTemplate:
             ]
         content.append(item)
     return PlainPromptTemplate(
-        **_version_fields(version),
+        **_version_fields(version, flavor_name),
         content=content,
         tool_schema=version.tool_schema,
         output_schema=version.output_schema,
@@ -243,10 +243,10 @@ def plain_template(version: TemplateVersion) -> PlainPromptTemplate:
 
 
 def bound_template(
-    version: TemplateVersion, messages: list[RenderedMessage]
+    version: TemplateVersion, messages: list[RenderedMessage], flavor_name: str | None = None
 ) -> BoundPromptTemplate:
     return BoundPromptTemplate(
-        **_version_fields(version),
+        **_version_fields(version, flavor_name),
         messages=[RenderedMessageOut(role=m.role, content=m.content) for m in messages],
     )
 

@@ -43,7 +43,10 @@ Environment = Annotated[
     str | None, Query(description='The environment (default "latest": the newest version).')
 ]
 Format = Annotated[str | None, Query(description="Accepted and ignored.")]
-FlavorName = Annotated[str | None, Query(description="Accepted and ignored.")]
+FlavorName = Annotated[
+    str | None,
+    Query(description="Shown as metadata.flavor (default: the provider's, e.g. openai_chat)."),
+]
 Variables = Annotated[dict[str, Any], Body(description="The template's variables.")]
 
 
@@ -246,7 +249,7 @@ async def get_bound_by_template_version_id(
     """The version with the body's variables filled in (422 `missing_variables` names any
     variable the messages need and the body lacks)."""
     version = await prompt_templates.get_version(db, caller, project_id, version_id, template_id)
-    return bound_template(version, version.render(variables))
+    return bound_template(version, version.render(variables), flavor_name)
 
 
 @router.delete(
@@ -303,7 +306,7 @@ async def get_by_name_and_environment(
     version = await prompt_templates.version_in_environment(
         db, caller, project_id, name, environment or LATEST
     )
-    return plain_template(version)
+    return plain_template(version, flavor_name)
 
 
 @router.post(
@@ -324,4 +327,4 @@ async def get_bound_by_name_and_environment(
     version = await prompt_templates.version_in_environment(
         db, caller, project_id, name, environment or LATEST
     )
-    return bound_template(version, version.render(variables))
+    return bound_template(version, version.render(variables), flavor_name)

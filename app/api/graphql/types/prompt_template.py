@@ -69,6 +69,9 @@ class PromptTemplateVersion:
     messages: list[TemplateMessage]
     model: str
     provider: str
+    flavor: str = strawberry.field(
+        description="Freeplay's name for the provider's message format, e.g. openai_chat."
+    )
     llm_parameters: JSON | None
     tool_schema: JSON | None
     output_schema: JSON | None
@@ -93,6 +96,7 @@ class PromptTemplateVersion:
             messages=[_message(m) for m in version.messages],
             model=version.model,
             provider=version.provider,
+            flavor=version.flavor,
             llm_parameters=version.llm_parameters,
             tool_schema=version.tool_schema,
             output_schema=version.output_schema,
