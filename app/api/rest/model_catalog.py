@@ -15,7 +15,7 @@ from app.api.rest.catalog_shapes import (
     model_info,
     pagination,
 )
-from app.api.rest.models import MAX_INT, PROBLEMS, _problem
+from app.api.rest.models import MAX_INT, PROBLEMS, problem_response
 from app.db.engine import Database
 from app.domain import llm_models
 from app.domain.keys import Principal
@@ -23,7 +23,7 @@ from app.domain.pagination import page_limit
 from app.settings import Settings
 
 router = APIRouter(prefix="/api/v2/models", tags=["models"], responses=PROBLEMS)
-ADMIN_ONLY = {403: _problem("Only an admin key may change the model catalog.")}
+ADMIN_ONLY = {403: problem_response("Only an admin key may change the model catalog.")}
 
 
 @router.get("", response_model=ModelListResponse, summary="List Models")
