@@ -177,7 +177,7 @@ RUN = """query ($id: ID!) {
   testRun(id: $id) {
     datasetVersion testCaseCount
     results(first: 1000) { edges { node {
-      testCase { ... on CompletionTestCase { id } } output evalResults
+      testCase { ... on CompletionTestCase { testCaseId } } output evalResults
     } } }
   }
 }"""
@@ -213,7 +213,7 @@ def check_database(url: str, target: Target, acknowledged: Acknowledged) -> dict
                 node = edge["node"]
                 # Whole: the output and the client score were recorded together.
                 assert node["output"] is not None
-                results[(run_id, node["testCase"]["id"])] = node["evalResults"]["writer"]
+                results[(run_id, node["testCase"]["testCaseId"])] = node["evalResults"]["writer"]
         for recorded, writer in acknowledged.results.items():
             assert results.get(recorded) == writer, f"acknowledged result missing: {recorded}"
     return {"batches": len(batches), "runs": len(runs), "results": len(results)}
