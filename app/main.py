@@ -12,10 +12,12 @@ from app.api.graphql.schema import graphql_router
 from app.api.middleware import RequestContextMiddleware
 from app.api.rest import (
     criteria,
+    dataset_cases,
     datasets,
     evaluations,
     health,
     model_catalog,
+    projects,
     prompt_templates,
     recordings,
     test_cases,
@@ -56,9 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = db
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(projects.router)
     app.include_router(test_runs.router)
     app.include_router(datasets.router)
     app.include_router(test_cases.router)
+    app.include_router(dataset_cases.router)
     app.include_router(recordings.router)
     app.include_router(evaluations.router)
     app.include_router(prompt_templates.router)

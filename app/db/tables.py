@@ -13,7 +13,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -33,11 +35,20 @@ class Base(DeclarativeBase):
 
 
 class Project(Base):
+    """The settings after ``created_at`` are Freeplay's; kept and returned as given."""
+
     __tablename__ = "projects"
 
     id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    is_private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    freeplay_spend_limit_usd: Mapped[int | None] = mapped_column(BigInteger)
+    data_retention_days: Mapped[int | None] = mapped_column(Integer)
+    enable_eval_insights: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    enable_review_insights: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
 
 
 class ApiKey(Base):
@@ -267,7 +278,7 @@ class Recording(Base):
     metadata_: Mapped[str | None] = mapped_column("metadata", JSONText)
     feedback: Mapped[str | None] = mapped_column(JSONText)
     test_run_id: Mapped[str | None] = mapped_column(
-        UUIDText, ForeignKey("test_runs.id", ondelete="SET NULL")
+        UUIDText, ForeignKey("test_runs.id", ondelete="SET NULL"), index=True
     )
     test_case_id: Mapped[str | None] = mapped_column(UUIDText)
     repetition: Mapped[int | None] = mapped_column(Integer)

@@ -10,7 +10,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, Select, and_, bindparam, delete, func, or_, select, tuple_, update
+from sqlalchemy import (
+    Row,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,7 +37,7 @@ from app.domain.examples import TestCaseType
 from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads_or_none
 from app.domain.keys import Principal
-from app.domain.pagination import Page, Window
+from app.domain.pagination import Page, Window, split_page
 from app.domain.projects import claimed_project_id, visible_project_id
 from app.domain.text import check_name, check_text
 
@@ -261,12 +273,24 @@ async def list_datasets(
     *,
     window: Window[str],
     offset: int = 0,
+    kind: TestCaseType | None = None,
+    dataset_id: str | None = None,
+    name: str | None = None,
 ) -> Page[Dataset]:
     """The project's live datasets ordered by name: a keyset ``window`` of names, or from
-    ``offset`` (numbered pages)."""
+    ``offset`` (numbered pages); only those of ``kind``, with ``dataset_id`` or named
+    ``name`` when given."""
     async with db.read() as conn:
         pid = await visible_project_id(conn, principal, project_id)
-        query = _select_datasets().where(DatasetRow.project_id == pid)
+        conditions = [DatasetRow.project_id == pid, DatasetRow.deleted_at.is_(None)]
+        if kind is not None:
+            conditions.append(DatasetRow.test_case_type == kind.value)
+        if dataset_id is not None:
+            did = canonical_id(dataset_id)  # not a uuid: no such dataset
+            conditions.append(false() if did is None else DatasetRow.id == did)
+        if name is not None:
+            conditions.append(DatasetRow.name == name)
+        query = _select_datasets().where(*conditions)
         if window.after is not None:
             query = query.where(DatasetRow.name > window.after)
         if window.before is not None:
@@ -274,11 +298,7 @@ async def list_datasets(
         order = DatasetRow.name.desc() if window.backward else DatasetRow.name
         query = query.order_by(order).offset(offset).limit(window.limit + 1)
         rows = (await conn.execute(query)).all()
-        total = await conn.scalar(
-            select(func.count())
-            .select_from(DatasetRow)
-            .where(DatasetRow.project_id == pid, DatasetRow.deleted_at.is_(None))
-        )
+        total = await conn.scalar(select(func.count()).select_from(DatasetRow).where(*conditions))
     return window.page([_dataset(r) for r in rows], total or 0)
 
 
@@ -364,12 +384,36 @@ async def list_test_cases(
     version: int | None = None,
     offset: int = 0,
     limit: int | None = None,
+    kind: TestCaseType | None = None,
 ) -> tuple[Dataset, list[StoredTestCase]]:
     """The dataset's cases at ``version`` (default: the latest), all or one numbered page."""
     async with db.read() as conn:
-        dataset = await dataset_in_project(conn, principal, project_id, dataset_id)
+        dataset = await dataset_in_project(conn, principal, project_id, dataset_id, kind)
         at = check_version(dataset, version)
         return dataset, await read_cases(conn, dataset.id, at, offset=offset, limit=limit)
+
+
+async def case_number_page(
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    dataset_id: str,
+    *,
+    page: int,
+    page_size: int,
+    kind: TestCaseType | None = None,
+) -> tuple[Dataset, Page[StoredTestCase]]:
+    """Numbered page ``page`` (from 1) of the latest version's cases."""
+    dataset, rows = await list_test_cases(
+        db,
+        principal,
+        project_id,
+        dataset_id,
+        offset=(page - 1) * page_size,
+        limit=page_size + 1,
+        kind=kind,
+    )
+    return dataset, split_page(rows, page_size, dataset.case_count)
 
 
 def check_version(dataset: Dataset, version: int | None, field: str = "version") -> int:

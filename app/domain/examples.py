@@ -44,7 +44,10 @@ class ExampleError(Exception):
 
 
 def _json(value: Any, loc: Loc) -> str:
-    text = orjson.dumps(value).decode()
+    try:
+        text = orjson.dumps(value).decode()
+    except orjson.JSONEncodeError as error:  # e.g. an integer beyond 64 bits
+        raise ExampleError(loc, f"not storable as JSON: {error}") from None
     # PostgreSQL cannot store U+0000 in JSONB or text; refuse it on every database alike.
     if "\\u0000" in text:
         raise ExampleError(loc, "text may not contain the NUL character (\\u0000)")

@@ -27,8 +27,10 @@ from app.domain.datasets import (
     Dataset,
     DatasetVersion,
     StoredTestCase,
+    cases_by_id,
     check_version,
     dataset_in_project,
+    get_dataset,
     read_cases,
 )
 from app.domain.errors import FieldError, InvalidInput, NotFound
@@ -37,6 +39,7 @@ from app.domain.examples import (
     Columns,
     ExampleError,
     Prepared,
+    TestCaseType,
     case_rows,
     from_columns,
     invalid,
@@ -142,26 +145,73 @@ class _NewVersion:
         return info
 
 
+def _check_count(field: str, count: int, limit: int) -> None:
+    if count > limit:
+        raise InvalidInput.at(
+            (field,), f"{count} test cases in one request; at most {limit} allowed"
+        )
+
+
 async def add_test_cases(
-    db: Database, principal: Principal, project_id: str, dataset_id: str, examples: list[Any]
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    dataset_id: str,
+    examples: list[Any],
+    kind: TestCaseType | None = None,
+    field: str = "examples",
 ) -> AddedCases:
     """Add cases in one new version: all of them, or none when any is invalid."""
     settings = db.settings
     if not examples:
-        raise InvalidInput.at(("examples",), "examples must hold at least one test case")
-    if len(examples) > settings.max_cases_per_request:
-        raise InvalidInput.at(
-            ("examples",),
-            f"{len(examples)} test cases in one request; at most "
-            f"{settings.max_cases_per_request} allowed",
-        )
+        raise InvalidInput.at((field,), f"{field} must hold at least one test case")
+    _check_count(field, len(examples), settings.max_cases_per_request)
     async with db.read() as conn:
-        dataset = await dataset_in_project(conn, principal, project_id, dataset_id)
-    columns = validate_all(dataset.test_case_type, examples, settings.max_test_case_bytes)
+        dataset = await dataset_in_project(conn, principal, project_id, dataset_id, kind)
+    columns = validate_all(dataset.test_case_type, examples, settings.max_test_case_bytes, (field,))
     async with db.write() as conn:
         version = await _NewVersion.open(conn, dataset.id)
         ids = await version.append(conn, columns)
         return AddedCases(await version.close(conn), tuple(ids))
+
+
+# Freeplay's bulk routes take at most this many test cases per request.
+MAX_BULK = 100
+
+
+async def bulk_add_test_cases(
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    dataset_id: str,
+    examples: list[Any],
+    kind: TestCaseType | None = None,
+) -> tuple[Dataset, list[StoredTestCase]]:
+    """Add up to ``MAX_BULK`` cases in one new version; the dataset and the cases made, in
+    the order given."""
+    _check_count("data", len(examples), MAX_BULK)
+    added = await add_test_cases(db, principal, project_id, dataset_id, examples, kind, "data")
+    dataset = await get_dataset(db, principal, project_id, dataset_id)
+    made = await cases_by_id(db, dataset.id, added.version.number, list(added.case_ids))
+    return dataset, [made[case_id] for case_id in added.case_ids]
+
+
+async def get_test_case(
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    dataset_id: str,
+    case_id: str,
+    kind: TestCaseType | None = None,
+) -> tuple[Dataset, StoredTestCase]:
+    """One case of the dataset's latest version."""
+    async with db.read() as conn:
+        dataset = await dataset_in_project(conn, principal, project_id, dataset_id, kind)
+    cid = canonical_id(case_id)
+    found = await cases_by_id(db, dataset.id, dataset.version, [cid] if cid else [])
+    if cid not in found:
+        raise NotFound(f"test case {case_id} not found in this dataset")
+    return dataset, found[cid]
 
 
 async def _current_revisions(
@@ -202,12 +252,13 @@ async def update_test_case(
     dataset_id: str,
     case_id: str,
     changes: dict[str, Any],
+    kind: TestCaseType | None = None,
 ) -> EditedCase:
     """Change some keys of one case (the example keys of its kind), as a new version."""
     if not changes:
         raise InvalidInput("nothing to change: give at least one test case key")
     async with db.write() as conn:
-        dataset = await dataset_in_project(conn, principal, project_id, dataset_id)
+        dataset = await dataset_in_project(conn, principal, project_id, dataset_id, kind)
         version = await _NewVersion.open(conn, dataset.id)
         current = (await _current_revisions(conn, dataset.id, [case_id]))[canonical_id(case_id)]
         example = {**from_columns(dataset.test_case_type, current), **changes}
@@ -239,13 +290,23 @@ async def update_test_case(
 
 
 async def delete_test_cases(
-    db: Database, principal: Principal, project_id: str, dataset_id: str, case_ids: list[str]
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    dataset_id: str,
+    case_ids: list[str],
+    kind: TestCaseType | None = None,
+    limit: int | None = None,
 ) -> DatasetVersion:
-    """Remove cases from the dataset as one new version (runs made earlier keep them)."""
+    """Remove cases from the dataset as one new version (runs made earlier keep them): all
+    of them, or none when one is not a case of the dataset. At most ``limit`` ids when
+    given (``MAX_BULK`` for Freeplay's bulk routes)."""
     if not case_ids:
         raise InvalidInput.at(("test_case_ids",), "name at least one test case to delete")
+    if limit is not None:
+        _check_count("test_case_ids", len(case_ids), limit)
     async with db.write() as conn:
-        dataset = await dataset_in_project(conn, principal, project_id, dataset_id)
+        dataset = await dataset_in_project(conn, principal, project_id, dataset_id, kind)
         version = await _NewVersion.open(conn, dataset.id)
         current = await _current_revisions(conn, dataset.id, case_ids)
         for row in current.values():

@@ -18,6 +18,7 @@ from app.db.engine import Database
 from app.db.tables import Dataset as DatasetRow
 from app.db.tables import Flavor as FlavorRow
 from app.db.tables import (
+    Recording,
     ResultScore,
     TestRunCase,
     TestRunCriterion,
@@ -483,3 +484,71 @@ async def run_case_page(db: Database, run: TestRun, *, window: Window[int]) -> P
         subset_of=run.subset_of,
         window=window,
     )
+
+
+@dataclass(frozen=True)
+class RunDetails:
+    """What a run's recordings tell about it: the prompt and model of its latest recorded
+    completion (None until one says) and how many sessions recorded results in it."""
+
+    prompt_name: str | None = None
+    prompt_version: str | None = None
+    model_name: str | None = None
+    sessions_count: int = 0
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _details(body: Any, sessions: int) -> RunDetails:
+    body = body if isinstance(body, dict) else {}
+    prompt = body.get("prompt_info") if isinstance(body.get("prompt_info"), dict) else {}
+    call = body.get("call_info") if isinstance(body.get("call_info"), dict) else {}
+    return RunDetails(
+        prompt_name=_text(prompt.get("template_name") or prompt.get("prompt_template_name")),
+        prompt_version=_text(prompt.get("prompt_template_version_id")),
+        model_name=_text(call.get("model") or prompt.get("model")),
+        sessions_count=sessions,
+    )
+
+
+async def run_details(db: Database, run_ids: list[str]) -> dict[str, RunDetails]:
+    """The details of each of these runs, in two statements whatever their number."""
+    if not run_ids:
+        return {}
+    latest = (
+        select(
+            Recording.test_run_id,
+            Recording.body,
+            func.row_number()
+            .over(
+                partition_by=Recording.test_run_id,
+                order_by=(Recording.created_at.desc(), Recording.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(Recording.test_run_id.in_(run_ids), Recording.kind == "completion")
+        .subquery()
+    )
+    async with db.read() as conn:
+        sessions = dict(
+            (
+                await conn.execute(
+                    select(Recording.test_run_id, func.count(func.distinct(Recording.session_id)))
+                    .where(Recording.test_run_id.in_(run_ids))
+                    .group_by(Recording.test_run_id)
+                )
+            ).all()
+        )
+        bodies = dict(
+            (
+                await conn.execute(
+                    select(latest.c.test_run_id, latest.c.body).where(latest.c.rank == 1)
+                )
+            ).all()
+        )
+    return {
+        run_id: _details(loads_or_none(bodies.get(run_id)), sessions.get(run_id, 0))
+        for run_id in run_ids
+    }

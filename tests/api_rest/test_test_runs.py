@@ -12,6 +12,7 @@ RUN_KEYS = {
     "id", "test_run_id", "name", "description", "status", "created_at", "completed_at",
     "dataset_id", "dataset_name", "dataset_version", "test_case_type", "test_case_count",
     "flavor_name", "include_outputs", "target_evaluation_ids", "test_case_filter", "progress",
+    "prompt_name", "prompt_version", "model_name", "sessions_count", "test_case_id",
 }  # fmt: skip
 
 

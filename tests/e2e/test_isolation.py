@@ -22,6 +22,7 @@ class Victim:
     agents: dict[str, Any]
     run_id: str
     case_id: str
+    agent_case_id: str
     evaluation_id: str
     flavor_id: str
     session_id: str
@@ -98,6 +99,7 @@ async def victim(other_api: Api) -> Victim:
         agents=agents,
         run_id=run["test_run_id"],
         case_id=case_id,
+        agent_case_id=agent_run["trace_test_cases"][0]["test_case_id"],
         evaluation_id=evaluation["id"],
         flavor_id=flavor["id"],
         session_id=session_id,
@@ -131,7 +133,30 @@ def rest_requests(v: Victim) -> dict[tuple[str, str], tuple[dict[str, str], Any]
         "environment": "production",
         "criteria_id": v.criterion["id"],
     }
-    agents = {**ids, "dataset_id": v.agents["id"]}
+    agents = {**ids, "dataset_id": v.agents["id"], "test_case_id": v.agent_case_id}
+    prompt_cases = f"{base}/prompt-datasets/{{dataset_id}}/test-cases"
+    agent_cases = f"{base}/agent-datasets/{{dataset_id}}/test-cases"
+    freeplay = {
+        ("get", base): (ids, None),
+        ("put", base): (ids, {"name": "pwned"}),
+        ("delete", base): (ids, None),
+        ("get", f"{base}/prompt-datasets"): (ids, None),
+        ("get", f"{base}/agent-datasets"): (ids, None),
+        ("get", f"{base}/datasets/id/{{dataset_id}}"): (ids, None),
+        ("get", f"{base}/datasets/name/{{dataset_name}}/test-cases"): (ids, None),
+        ("get", prompt_cases): (ids, None),
+        ("post", f"{prompt_cases}/bulk"): (ids, {"data": [{"inputs": {}}]}),
+        ("delete", f"{prompt_cases}/bulk"): (ids, {"test_case_ids": [v.case_id]}),
+        ("get", f"{prompt_cases}/{{test_case_id}}"): (ids, None),
+        ("patch", f"{prompt_cases}/{{test_case_id}}"): (ids, {"output": "pwned"}),
+        ("delete", f"{prompt_cases}/{{test_case_id}}"): (ids, None),
+        ("get", agent_cases): (agents, None),
+        ("post", f"{agent_cases}/bulk"): (agents, {"data": [{"inputs": "x"}]}),
+        ("delete", f"{agent_cases}/bulk"): (agents, {"test_case_ids": [v.agent_case_id]}),
+        ("get", f"{agent_cases}/{{test_case_id}}"): (agents, None),
+        ("patch", f"{agent_cases}/{{test_case_id}}"): (agents, {"outputs": "pwned"}),
+        ("delete", f"{agent_cases}/{{test_case_id}}"): (agents, None),
+    }
     draft = {**ids, "version_id": v.criterion_draft_id}
     version = {
         "template_messages": [{"role": "user", "content": "x"}],
@@ -141,6 +166,7 @@ def rest_requests(v: Victim) -> dict[tuple[str, str], tuple[dict[str, str], Any]
     templates = f"{base}/prompt-templates"
     criteria = f"{base}/evaluation-criteria"
     return {
+        **freeplay,
         ("post", f"{base}/test-runs"): (ids, {"dataset_name": v.dataset["name"]}),
         ("get", f"{base}/test-runs"): (ids, None),
         ("get", f"{base}/test-runs/id/{{test_run_id}}"): (ids, None),
@@ -291,7 +317,12 @@ async def test_every_rest_route_with_another_projects_key_is_404(
     api: Api, victim: Victim, app: FastAPI
 ) -> None:
     requests = rest_requests(victim)
-    assert set(requests) == project_routes(app), "a REST route has no isolation case here"
+    listing = ("get", "/api/v2/projects/all")  # lists only what the key sees
+    assert set(requests) | {listing} == project_routes(app), (
+        "a REST route has no isolation case here"
+    )
+    listed = await api.client.get(listing[1], headers=api.headers)
+    assert listed.json() == {"projects": [{"id": api.project_id, "name": "Test project"}]}
 
     for (method, template), (ids, body) in requests.items():
         own_project = {"project_id": api.project_id, **ids}
@@ -476,6 +507,18 @@ def graphql_operations(
             (mutation("deleteEvaluationCriterionVersion", "EvaluationCriterionVersionInput", "deletedVersionId"),
              {"input": {"projectId": project, "criterionId": criterion, "versionId": v.criterion_draft_id}})
             for project in projects
+        ],
+        "bulkAddTestCases": [
+            (mutation("bulkAddTestCases", "BulkAddTestCasesInput", "testCases { __typename }"),
+             {"input": {"datasetId": ds, "completionCases": [{"values": {}}]}})
+        ],
+        "bulkDeleteTestCases": [
+            (mutation("bulkDeleteTestCases", "BulkDeleteTestCasesInput", "version"),
+             {"input": {"datasetId": ds, "testCaseIds": [case]}})
+        ],
+        "updateProject": [
+            (mutation("updateProject", "UpdateProjectInput", "project { id }"),
+             {"input": {"projectId": victim_project, "name": "pwned"}})
         ],
     }  # fmt: skip
 

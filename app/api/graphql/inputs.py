@@ -7,7 +7,7 @@ import strawberry
 from app.api.graphql.scalars import JSON
 from app.api.graphql.types.dataset import TestCaseType
 from app.api.graphql.types.evaluation import Direction, EvaluationKind, EvaluationSource
-from app.domain import datasets, evaluations, results, test_runs
+from app.domain import datasets, evaluations, projects, results, test_runs
 
 
 @strawberry.input(description="The cases that failed an evaluation in an earlier run.")
@@ -344,3 +344,38 @@ class UpdateFlavorInput:
 class DeleteFlavorInput:
     project_id: strawberry.ID
     flavor_id: strawberry.ID
+
+
+@strawberry.input(
+    description="At most 100 cases: completionCases for a completion dataset, traceCases for "
+    "a trace one."
+)
+class BulkAddTestCasesInput(AddTestCasesInput):
+    pass
+
+
+@strawberry.input(description="At most 100 ids; all of them are deleted, or none.")
+class BulkDeleteTestCasesInput:
+    dataset_id: strawberry.ID
+    test_case_ids: list[strawberry.ID]
+
+
+@strawberry.input(description="Only the fields given (and not null) change.")
+class UpdateProjectInput:
+    project_id: strawberry.ID
+    name: str | None = None
+    is_private: bool | None = None
+    freeplay_spend_limit_usd: int | None = None
+    data_retention_days: int | None = None
+    enable_eval_insights: bool | None = None
+    enable_review_insights: bool | None = None
+
+    def to_domain(self) -> projects.ProjectChanges:
+        return projects.ProjectChanges(
+            name=self.name,
+            is_private=self.is_private,
+            freeplay_spend_limit_usd=self.freeplay_spend_limit_usd,
+            data_retention_days=self.data_retention_days,
+            enable_eval_insights=self.enable_eval_insights,
+            enable_review_insights=self.enable_review_insights,
+        )

@@ -1,5 +1,8 @@
 """Mutations: each is one call into the domain."""
 
+from contextlib import AbstractContextManager
+from typing import Any
+
 import strawberry
 
 from app.api.graphql.catalog_mutations import CatalogMutation
@@ -7,6 +10,8 @@ from app.api.graphql.context import Info
 from app.api.graphql.errors import Loc, relocated
 from app.api.graphql.inputs import (
     AddTestCasesInput,
+    BulkAddTestCasesInput,
+    BulkDeleteTestCasesInput,
     CompleteTestRunInput,
     CreateDatasetInput,
     CreateEvaluationInput,
@@ -21,14 +26,16 @@ from app.api.graphql.inputs import (
     UpdateDatasetInput,
     UpdateEvaluationInput,
     UpdateFlavorInput,
+    UpdateProjectInput,
     UpdateTestCaseInput,
 )
 from app.api.graphql.types.dataset import Dataset
 from app.api.graphql.types.evaluation import Evaluation, Flavor
+from app.api.graphql.types.project import Project
 from app.api.graphql.types.result import TestCaseResult
 from app.api.graphql.types.test_case import TestCase, case_node
 from app.api.graphql.types.test_run import TestRun
-from app.domain import datasets, evaluations, results, test_cases, test_runs
+from app.domain import datasets, evaluations, projects, results, test_cases, test_runs
 from app.domain.errors import InvalidInput
 
 
@@ -120,6 +127,23 @@ class UpdateFlavorPayload:
 
 
 @strawberry.type
+class BulkAddTestCasesPayload:
+    dataset: Dataset
+    test_cases: list[TestCase] = strawberry.field(description="The cases made, in order.")
+
+
+@strawberry.type
+class BulkDeleteTestCasesPayload:
+    dataset: Dataset
+    version: int = strawberry.field(description="The dataset version the change made.")
+
+
+@strawberry.type
+class UpdateProjectPayload:
+    project: Project
+
+
+@strawberry.type
 class Mutation(CatalogMutation):
     @strawberry.mutation(description="Snapshot a dataset as a new test run.")
     async def create_test_run(self, info: Info, input: CreateTestRunInput) -> CreateTestRunPayload:
@@ -143,22 +167,10 @@ class Mutation(CatalogMutation):
     async def add_test_cases(self, info: Info, input: AddTestCasesInput) -> AddTestCasesPayload:
         ctx = info.context.writing()
         dataset = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
-        wrong = (
-            input.trace_cases
-            if dataset.test_case_type is datasets.TestCaseType.COMPLETION
-            else input.completion_cases
-        )
-        if wrong:
-            kind = dataset.test_case_type.value
-            raise InvalidInput(f"{dataset.name!r} is a {kind} dataset; send {kind}Cases only")
-        field = (
-            "completion_cases"
-            if dataset.test_case_type is datasets.TestCaseType.COMPLETION
-            else "trace_cases"
-        )
-        with relocated(lambda loc: (field, *loc[1:]) if loc[:1] == ("examples",) else loc):
+        examples = _examples_of(input, dataset)
+        with _cases_located(dataset, "examples"):
             added = await test_cases.add_test_cases(
-                ctx.db, ctx.principal, dataset.project_id, dataset.id, input.examples()
+                ctx.db, ctx.principal, dataset.project_id, dataset.id, examples
             )
         dataset = await datasets.find_dataset(ctx.db, ctx.principal, dataset.id)
         return AddTestCasesPayload(
@@ -331,6 +343,73 @@ class Mutation(CatalogMutation):
         ctx = info.context.writing()
         await evaluations.delete_flavor(ctx.db, ctx.principal, input.project_id, input.flavor_id)
         return DeleteFlavorPayload(deleted_flavor_id=input.flavor_id)
+
+    @strawberry.mutation(
+        description="Add at most 100 test cases in one new version; the cases made."
+    )
+    async def bulk_add_test_cases(
+        self, info: Info, input: BulkAddTestCasesInput
+    ) -> BulkAddTestCasesPayload:
+        ctx = info.context.writing()
+        found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
+        kind = found.test_case_type
+        examples = _examples_of(input, found)
+        with _cases_located(found, "data"):
+            dataset, made = await test_cases.bulk_add_test_cases(
+                ctx.db, ctx.principal, found.project_id, found.id, examples, kind
+            )
+        return BulkAddTestCasesPayload(
+            dataset=Dataset.of(dataset),
+            test_cases=[case_node(dataset.id, case, kind, include_outputs=True) for case in made],
+        )
+
+    @strawberry.mutation(description="Delete at most 100 test cases, as one new version.")
+    async def bulk_delete_test_cases(
+        self, info: Info, input: BulkDeleteTestCasesInput
+    ) -> BulkDeleteTestCasesPayload:
+        ctx = info.context.writing()
+        found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
+        version = await test_cases.delete_test_cases(
+            ctx.db,
+            ctx.principal,
+            found.project_id,
+            found.id,
+            list(input.test_case_ids),
+            limit=test_cases.MAX_BULK,
+        )
+        dataset = await datasets.find_dataset(ctx.db, ctx.principal, found.id)
+        return BulkDeleteTestCasesPayload(dataset=Dataset.of(dataset), version=version.number)
+
+    @strawberry.mutation(description="Rename a project or change its settings.")
+    async def update_project(self, info: Info, input: UpdateProjectInput) -> UpdateProjectPayload:
+        ctx = info.context.writing()
+        project = await projects.update_project(
+            ctx.db, ctx.principal, input.project_id, input.to_domain()
+        )
+        return UpdateProjectPayload(project=Project.of(project))
+
+
+def _examples_of(input: AddTestCasesInput, dataset: datasets.Dataset) -> list[dict[str, Any]]:
+    """The input's cases, which must be of the dataset's kind."""
+    wrong = (
+        input.trace_cases
+        if dataset.test_case_type is datasets.TestCaseType.COMPLETION
+        else input.completion_cases
+    )
+    if wrong:
+        kind = dataset.test_case_type.value
+        raise InvalidInput(f"{dataset.name!r} is a {kind} dataset; send {kind}Cases only")
+    return input.examples()
+
+
+def _cases_located(dataset: datasets.Dataset, domain_field: str) -> AbstractContextManager[None]:
+    """Errors the domain reports at ``(domain_field, i, ...)`` named by the input's list."""
+    field = (
+        "completion_cases"
+        if dataset.test_case_type is datasets.TestCaseType.COMPLETION
+        else "trace_cases"
+    )
+    return relocated(lambda loc: (field, *loc[1:]) if loc[:1] == (domain_field,) else loc)
 
 
 async def _result_and_run(info: Info, result: results.Result) -> tuple[TestCaseResult, TestRun]:

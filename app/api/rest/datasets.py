@@ -3,10 +3,10 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from starlette.responses import Response
 
 from app.api.auth import database, principal, settings
 from app.api.rest.models import (
+    FREEPLAY_PAGE_SIZE,
     MAX_INT,
     PROBLEMS,
     AgentDatasetOut,
@@ -14,6 +14,11 @@ from app.api.rest.models import (
     CreatePromptDatasetRequest,
     DatasetList,
     DatasetOut,
+    DatasetPage,
+    Empty,
+    PageNumber,
+    PageSize,
+    Pagination,
     PromptDatasetOut,
     UpdateAgentDatasetRequest,
     UpdatePromptDatasetRequest,
@@ -26,10 +31,6 @@ from app.domain.pagination import Window, page_limit
 from app.settings import Settings
 
 router = APIRouter(prefix="/api/v2/projects/{project_id}", tags=["datasets"], responses=PROBLEMS)
-
-Force = Annotated[
-    bool, Query(description="Delete even though test runs use it; they keep their cases.")
-]
 
 
 def dataset_out(dataset: Dataset) -> DatasetOut:
@@ -193,45 +194,114 @@ async def update_agent_dataset(
     )
 
 
-_DELETE_RESPONSES = {409: {"description": "Test runs use the dataset and force was not given."}}
-
-
 @router.delete(
     "/prompt-datasets/{dataset_id}",
-    status_code=204,
-    summary="Delete a prompt dataset",
-    responses=_DELETE_RESPONSES,
+    response_model=Empty,
+    summary="Delete (archive) a prompt dataset",
 )
 async def delete_prompt_dataset(
     project_id: str,
     dataset_id: str,
-    force: Force = False,
     db: Database = Depends(database),
     caller: Principal = Depends(principal),
-) -> Response:
+) -> Empty:
+    """Test runs made from it keep their cases; its name is free again."""
     await datasets.delete_dataset(
-        db, caller, project_id, dataset_id, force=force, kind=TestCaseType.COMPLETION
+        db, caller, project_id, dataset_id, force=True, kind=TestCaseType.COMPLETION
     )
-    return Response(status_code=204)
+    return Empty()
 
 
 @router.delete(
     "/agent-datasets/{dataset_id}",
-    status_code=204,
-    summary="Delete an agent dataset",
-    responses=_DELETE_RESPONSES,
+    response_model=Empty,
+    summary="Delete (archive) an agent dataset",
 )
 async def delete_agent_dataset(
     project_id: str,
     dataset_id: str,
-    force: Force = False,
     db: Database = Depends(database),
     caller: Principal = Depends(principal),
-) -> Response:
+) -> Empty:
+    """Test runs made from it keep their cases; its name is free again."""
     await datasets.delete_dataset(
-        db, caller, project_id, dataset_id, force=force, kind=TestCaseType.TRACE
+        db, caller, project_id, dataset_id, force=True, kind=TestCaseType.TRACE
     )
-    return Response(status_code=204)
+    return Empty()
+
+
+async def _dataset_page(
+    db: Database,
+    config: Settings,
+    caller: Principal,
+    project_id: str,
+    kind: TestCaseType,
+    page: int,
+    page_size: int,
+    dataset_id: str | None,
+    name: str | None,
+) -> DatasetPage:
+    size = page_limit(page_size, config, "page_size")
+    found = await datasets.list_datasets(
+        db,
+        caller,
+        project_id,
+        offset=(page - 1) * size,
+        window=Window(size),
+        kind=kind,
+        dataset_id=dataset_id,
+        name=name,
+    )
+    return DatasetPage(
+        data=[dataset_out(d) for d in found.items],
+        pagination=Pagination(page=page, page_size=size, has_next=found.has_next),
+    )
+
+
+@router.get("/prompt-datasets", response_model=DatasetPage, summary="List prompt datasets")
+async def list_prompt_datasets(
+    project_id: str,
+    page: PageNumber = 1,
+    page_size: PageSize = FREEPLAY_PAGE_SIZE,
+    id: str | None = None,
+    name: str | None = None,
+    db: Database = Depends(database),
+    config: Settings = Depends(settings),
+    caller: Principal = Depends(principal),
+) -> DatasetPage:
+    """Ordered by name, a numbered page at a time; only the one with ``id`` or ``name``
+    when given."""
+    return await _dataset_page(
+        db, config, caller, project_id, TestCaseType.COMPLETION, page, page_size, id, name
+    )
+
+
+@router.get("/agent-datasets", response_model=DatasetPage, summary="List agent datasets")
+async def list_agent_datasets(
+    project_id: str,
+    page: PageNumber = 1,
+    page_size: PageSize = FREEPLAY_PAGE_SIZE,
+    id: str | None = None,
+    name: str | None = None,
+    db: Database = Depends(database),
+    config: Settings = Depends(settings),
+    caller: Principal = Depends(principal),
+) -> DatasetPage:
+    """Ordered by name, a numbered page at a time; only the one with ``id`` or ``name``
+    when given."""
+    return await _dataset_page(
+        db, config, caller, project_id, TestCaseType.TRACE, page, page_size, id, name
+    )
+
+
+@router.get("/datasets/id/{dataset_id}", response_model=DatasetOut, summary="A dataset by id")
+async def get_dataset_by_id(
+    project_id: str,
+    dataset_id: str,
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> DatasetOut:
+    return dataset_out(await datasets.get_dataset(db, caller, project_id, dataset_id))
 
 
 @router.get(

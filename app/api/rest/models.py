@@ -4,9 +4,10 @@ Responses of the hot routes are assembled from stored JSON (see ``rendering``); 
 models here document them and are what the tests check them against.
 """
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 
 class FieldProblem(BaseModel):
@@ -71,6 +72,11 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 
 # Bounds of numbered pages and version numbers in query strings (the database's integers).
 MAX_INT = 2**31 - 1
+
+# Freeplay's numbered pages: ``page`` from 1; its dataset listings default to 30 per page.
+PageNumber = Annotated[int, Query(ge=1, le=MAX_INT)]
+PageSize = Annotated[int, Query(ge=1, le=MAX_INT)]
+FREEPLAY_PAGE_SIZE = 30
 
 
 class Body(BaseModel):
@@ -347,6 +353,121 @@ class DatasetTraceCase(BaseModel):
     custom_metadata: dict[str, Any] | None
 
 
+class Pagination(BaseModel):
+    page: int
+    page_size: int
+    has_next: bool
+
+
+class DatasetPage(BaseModel):
+    """Freeplay's list of prompt or agent datasets."""
+
+    data: list[DatasetOut]
+    pagination: Pagination
+
+
+class Empty(BaseModel):
+    """Freeplay's empty answer, ``{}``."""
+
+
+class PromptTestCaseOut(BaseModel):
+    id: str
+    inputs: dict[str, Any]
+    output: str | None
+    output_message: MessageOut | None
+    history: list[MessageOut] | None
+    metadata: dict[str, Any] | None
+    media_inputs: dict[str, Any] | None
+
+
+class AgentTestCaseOut(BaseModel):
+    id: str
+    input: Any
+    output: Any
+    metadata: dict[str, Any] | None
+
+
+class PromptTestCasePage(BaseModel):
+    data: list[PromptTestCaseOut]
+    pagination: Pagination
+
+
+class AgentTestCasePage(BaseModel):
+    data: list[AgentTestCaseOut]
+    pagination: Pagination
+
+
+class PromptTestCasesOut(BaseModel):
+    data: list[PromptTestCaseOut]
+
+
+class AgentTestCasesOut(BaseModel):
+    data: list[AgentTestCaseOut]
+
+
+# Freeplay's document types the cases of its prompt- and agent-dataset routes more tightly
+# than our own routes: metadata values are scalars, messages are a user's, the system's or
+# the assistant's, and media inputs are base64 (inputs by URL are not fetched here).
+Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
+
+
+class MessageIn(Body):
+    role: Literal["user", "system", "assistant"] = "user"
+    content: StrictStr | list[dict[str, Any]]
+
+
+class MediaInputIn(Body):
+    type: Literal["base64"]
+    data: StrictStr
+    content_type: StrictStr
+
+
+class PromptTestCaseIn(Body):
+    inputs: dict[str, Any]
+    output: StrictStr | None = None
+    metadata: dict[str, Scalar] | None = None
+    history: list[MessageIn] | None = None
+    media_inputs: dict[str, MediaInputIn] | None = None
+
+
+class AgentTestCaseIn(Body):
+    inputs: Any = None
+    outputs: Any = None
+    metadata: dict[str, Scalar] | None = None
+
+
+class BulkCreatePromptTestCasesRequest(Body):
+    model_config = example({"data": [{"inputs": _INPUTS, "output": _ANSWER, "metadata": _META}]})
+
+    data: list[PromptTestCaseIn] = Field(description="At most 100 test cases.")
+
+
+class BulkCreateAgentTestCasesRequest(Body):
+    model_config = example(
+        {"data": [{"inputs": {"task": "refund order 17"}, "outputs": {"done": True}}]}
+    )
+
+    data: list[AgentTestCaseIn] = Field(description="At most 100 test cases.")
+
+
+class BulkDeleteTestCasesRequest(Body):
+    test_case_ids: list[StrictStr] = Field(description="At most 100 ids.")
+
+
+class UpdatePromptTestCaseRequest(Body):
+    """Only the keys given (and not null) change."""
+
+    inputs: dict[str, Any] | None = None
+    output: StrictStr | None = None
+    metadata: dict[str, Scalar] | None = None
+    history: list[MessageIn] | None = None
+    media_inputs: dict[str, MediaInputIn] | None = None
+
+
+class UpdateAgentTestCaseRequest(AgentTestCaseIn):
+    """Only the keys given (and not null) change."""
+
+
 class TestCaseVersionOut(BaseModel):
     message: str
     dataset_version: int
@@ -363,8 +484,14 @@ class TestRunOut(BaseModel):
     name: str
     description: str
     status: Literal["created", "running", "completed"]
-    created_at: str
-    completed_at: str | None
+    created_at: int = Field(description="Epoch seconds.")
+    completed_at: int | None = Field(description="Epoch seconds.")
+    prompt_name: str | None = Field(description="From the run's latest recorded completion.")
+    prompt_version: str | None = Field(
+        description="The prompt template version id of the run's latest recorded completion."
+    )
+    model_name: str | None = Field(description="The model of the run's latest recorded completion.")
+    sessions_count: int = Field(description="Sessions that recorded results in the run.")
     dataset_id: str
     dataset_name: str
     dataset_version: int
@@ -387,8 +514,14 @@ class TestRunResults(TestRunOut):
     summary_statistics: SummaryStatistics
 
 
+class TestRunListItem(TestRunOut):
+    test_case_id: str = Field(
+        description="Always the nil uuid: Freeplay's document requires the key in list items."
+    )
+
+
 class TestRunList(BaseModel):
-    test_runs: list[TestRunOut]
+    test_runs: list[TestRunListItem]
     page: int
     page_size: int
     total: int
@@ -454,3 +587,57 @@ class CompletionRecorded(BaseModel):
 
 class TraceRecorded(BaseModel):
     trace_id: str
+
+
+class ProjectInfo(BaseModel):
+    id: str
+    name: str
+
+
+class ProjectList(BaseModel):
+    projects: list[ProjectInfo]
+
+
+class ProjectDetail(BaseModel):
+    model_config = example(
+        {
+            "id": "0b6c1f0e-9a51-4c41-a6a5-2f1d9b8a7c3e",
+            "name": "Support bot",
+            "is_private": False,
+            "freeplay_spend_limit_usd": None,
+            "data_retention_days": None,
+            "enable_eval_insights": True,
+            "enable_review_insights": True,
+        }
+    )
+
+    id: str
+    name: str
+    is_private: bool
+    freeplay_spend_limit_usd: int | None
+    data_retention_days: int | None
+    enable_eval_insights: bool
+    enable_review_insights: bool
+
+
+class CreateProjectRequest(Body):
+    """Settings other than the name are kept and returned; nothing here acts on them."""
+
+    name: StrictStr
+    id: StrictStr | None = Field(default=None, description="A uuid to make the project under.")
+    is_private: StrictBool = False
+    freeplay_spend_limit_usd: StrictInt | None = None
+    data_retention_days: StrictInt | None = None
+    enable_eval_insights: StrictBool = True
+    enable_review_insights: StrictBool = True
+
+
+class UpdateProjectRequest(Body):
+    """Only the keys given (and not null) change."""
+
+    name: StrictStr | None = None
+    is_private: StrictBool | None = None
+    freeplay_spend_limit_usd: StrictInt | None = None
+    data_retention_days: StrictInt | None = None
+    enable_eval_insights: StrictBool | None = None
+    enable_review_insights: StrictBool | None = None

@@ -7,10 +7,13 @@ one is streamed, so a body of 100,000 cases never sits in memory whole.
 """
 
 from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
 
+import orjson
 from starlette.responses import Response, StreamingResponse
 
 from app.domain.datasets import StoredTestCase, TestCaseType
+from app.domain.jsontext import dumps
 
 PAGE = 2_000  # cases read and rendered at a time
 WHOLE_BODY = 16 * 1024 * 1024  # bytes of cases gathered before streaming instead
@@ -24,7 +27,7 @@ NULL = "null"
 
 def run_completion_case(case: StoredTestCase, include_outputs: bool) -> str:
     """A completion case of a new test run, under the documented and the SDK's key names."""
-    case_id, _, inputs, output, output_message, history, metadata, media_inputs = case
+    case_id, _, inputs, output, output_message, history, metadata, media_inputs, *_ = case
     if not include_outputs:
         output = output_message = None
     metadata = metadata or NULL
@@ -37,7 +40,7 @@ def run_completion_case(case: StoredTestCase, include_outputs: bool) -> str:
 
 
 def run_trace_case(case: StoredTestCase, include_outputs: bool) -> str:
-    case_id, _, inputs, output, _, _, metadata, _ = case
+    case_id, _, inputs, output, _, _, metadata, *_ = case
     output = (output or NULL) if include_outputs else NULL
     return (
         f'{{"test_case_id":"{case_id}","input":{inputs},"output":{output},'
@@ -45,21 +48,59 @@ def run_trace_case(case: StoredTestCase, include_outputs: bool) -> str:
     )
 
 
+def _system_text(message: dict[str, Any]) -> dict[str, Any]:
+    if message.get("role") != "system":
+        return message
+    return {"role": "system", "content": "".join(part["text"] for part in message["content"])}
+
+
+def messages(text: str | None) -> str:
+    """Stored messages (one, or a list) as Freeplay's document gives them in dataset
+    listings: a system message's content is its text, others' a list of parts."""
+    if text is None:
+        return NULL
+    if '"system"' not in text:
+        return text  # nothing to change: spliced in as stored
+    value = orjson.loads(text)
+    if isinstance(value, list):
+        return dumps([_system_text(m) for m in value])
+    return dumps(_system_text(value))
+
+
 def dataset_completion_case(case: StoredTestCase) -> str:
     """A completion case as ``GET .../test-cases`` lists it (the Freeplay SDK reads these)."""
-    case_id, _, inputs, output, output_message, history, metadata, media_inputs = case
+    case_id, _, inputs, output, output_message, history, metadata, media_inputs, *_ = case
     return (
         f'{{"id":"{case_id}","values":{inputs},"output":{output or NULL},'
-        f'"output_message":{output_message or NULL},"history":{history or NULL},'
+        f'"output_message":{messages(output_message)},"history":{messages(history)},'
         f'"metadata":{metadata or NULL},"media_inputs":{media_inputs or NULL}}}'
     )
 
 
 def dataset_trace_case(case: StoredTestCase) -> str:
-    case_id, _, inputs, output, _, _, metadata, _ = case
+    case_id, _, inputs, output, _, _, metadata, *_ = case
     return (
         f'{{"id":"{case_id}","input":{inputs},"output":{output or NULL},'
         f'"custom_metadata":{metadata or NULL}}}'
+    )
+
+
+def prompt_case(case: StoredTestCase) -> str:
+    """A completion case as Freeplay's prompt-dataset routes give it (``inputs``)."""
+    case_id, _, inputs, output, output_message, history, metadata, media_inputs, *_ = case
+    return (
+        f'{{"id":"{case_id}","inputs":{inputs},"output":{output or NULL},'
+        f'"output_message":{messages(output_message)},"history":{messages(history)},'
+        f'"metadata":{metadata or NULL},"media_inputs":{media_inputs or NULL}}}'
+    )
+
+
+def agent_case(case: StoredTestCase) -> str:
+    """A trace case as Freeplay's agent-dataset routes give it."""
+    case_id, _, inputs, output, _, _, metadata, *_ = case
+    return (
+        f'{{"id":"{case_id}","input":{inputs},"output":{output or NULL},'
+        f'"metadata":{metadata or NULL}}}'
     )
 
 

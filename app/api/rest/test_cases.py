@@ -69,6 +69,20 @@ async def list_test_cases(
 ) -> Response:
     """The cases of the latest (or a given) version in dataset order; all of them unless
     ``page`` is given."""
+    return await case_array(db, config, caller, project_id, dataset_id, page, page_size, version)
+
+
+async def case_array(
+    db: Database,
+    config: Settings,
+    caller: Principal,
+    project_id: str,
+    dataset_id: str,
+    page: int | None,
+    page_size: int | None,
+    version: int | None,
+) -> Response:
+    """A dataset's cases as a bare JSON array: every one, or the numbered page asked for."""
     if page is None and page_size is None:
         dataset = await datasets.get_dataset(db, caller, project_id, dataset_id)
         render = rendering.dataset_case(dataset.test_case_type)

@@ -1,5 +1,6 @@
 """Test runs over REST, as Freeplay's API and SDK call them (plus a few routes of ours)."""
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -15,6 +16,7 @@ from app.api.rest.models import (
     SummaryStatistics,
     TestCaseFilter,
     TestRunList,
+    TestRunListItem,
     TestRunOut,
     TestRunResults,
     TestRunWithTestCasesInfo,
@@ -25,7 +27,7 @@ from app.domain.datasets import TestCaseType
 from app.domain.jsontext import dumps
 from app.domain.keys import Principal
 from app.domain.pagination import Window, page_limit
-from app.domain.test_runs import CaseFilter, FailedIn, TestRun, TestRunStatus
+from app.domain.test_runs import CaseFilter, FailedIn, RunDetails, TestRun, TestRunStatus
 from app.files import result_lines
 from app.settings import Settings
 
@@ -97,15 +99,23 @@ async def create_test_run(
     )
 
 
-def run_out(run: TestRun) -> TestRunOut:
+def _epoch(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())
+
+
+def run_out(run: TestRun, details: RunDetails) -> TestRunOut:
     return TestRunOut(
         id=run.id,
         test_run_id=run.id,
         name=run.name,
         description=run.description,
         status=run.status.value,
-        created_at=run.created_at.isoformat(),
-        completed_at=None if run.completed_at is None else run.completed_at.isoformat(),
+        created_at=int(run.created_at.timestamp()),
+        completed_at=_epoch(run.completed_at),
+        prompt_name=details.prompt_name,
+        prompt_version=details.prompt_version,
+        model_name=details.model_name,
+        sessions_count=details.sessions_count,
         dataset_id=run.dataset_id,
         dataset_name=run.dataset_name,
         dataset_version=run.dataset_version,
@@ -117,6 +127,13 @@ def run_out(run: TestRun) -> TestRunOut:
         test_case_filter=run.case_filter,
         progress=Progress(done=run.done_count, total=run.case_count),
     )
+
+
+async def _run_out(db: Database, run: TestRun) -> TestRunOut:
+    return run_out(run, (await test_runs.run_details(db, [run.id]))[run.id])
+
+
+NIL_ID = "00000000-0000-0000-0000-000000000000"
 
 
 @router.get("/test-runs", response_model=TestRunList, summary="List test runs, newest first")
@@ -140,9 +157,12 @@ async def list_test_runs(
         dataset_id=dataset_id,
         status=status,
     )
-    return TestRunList(
-        test_runs=[run_out(r) for r in found.items], page=page, page_size=size, total=found.total
-    )
+    details = await test_runs.run_details(db, [r.id for r in found.items])
+    items = [
+        TestRunListItem(**run_out(r, details[r.id]).model_dump(), test_case_id=NIL_ID)
+        for r in found.items
+    ]
+    return TestRunList(test_runs=items, page=page, page_size=size, total=found.total)
 
 
 @router.get(
@@ -159,7 +179,8 @@ async def get_test_run(
     run = await test_runs.get_test_run(db, caller, test_run_id, project_id)
     summary = await results.summarize(db, run)
     return TestRunResults(
-        **run_out(run).model_dump(), summary_statistics=SummaryStatistics(**summary.as_dict())
+        **(await _run_out(db, run)).model_dump(),
+        summary_statistics=SummaryStatistics(**summary.as_dict()),
     )
 
 
@@ -175,7 +196,7 @@ async def complete_test_run(
     caller: Principal = Depends(principal),
 ) -> TestRunOut:
     await results.complete_run(db, caller, test_run_id, project_id)
-    return run_out(await test_runs.get_test_run(db, caller, test_run_id, project_id))
+    return await _run_out(db, await test_runs.get_test_run(db, caller, test_run_id, project_id))
 
 
 @router.get(

@@ -1,5 +1,6 @@
 """Projects: the root a frontend starts from."""
 
+from dataclasses import asdict
 from datetime import datetime
 
 import strawberry
@@ -14,7 +15,7 @@ from app.api.graphql.pagination import (
     window,
 )
 from app.api.graphql.types.criterion import EvaluationCriterion, EvaluationCriterionConnection
-from app.api.graphql.types.dataset import Dataset, DatasetConnection
+from app.api.graphql.types.dataset import Dataset, DatasetConnection, TestCaseType
 from app.api.graphql.types.evaluation import Evaluation, Flavor
 from app.api.graphql.types.node import Node
 from app.api.graphql.types.offset_pages import offset_after, offset_connection
@@ -47,6 +48,19 @@ def _decode_run_cursor(cursor: str | None, name: str = "after") -> tuple[datetim
         raise not_a_cursor(name) from None
 
 
+@strawberry.type(description="Freeplay's project settings, kept and returned as given.")
+class ProjectSettings:
+    is_private: bool
+    freeplay_spend_limit_usd: int | None
+    data_retention_days: int | None
+    enable_eval_insights: bool
+    enable_review_insights: bool
+
+    @classmethod
+    def of(cls, settings: projects.ProjectSettings) -> "ProjectSettings":
+        return cls(**asdict(settings))
+
+
 @strawberry.type
 class Project(Node):
     name: str
@@ -56,7 +70,10 @@ class Project(Node):
     def of(cls, project: projects.Project) -> "Project":
         return cls(id=strawberry.ID(project.id), name=project.name, created_at=project.created_at)
 
-    @strawberry.field(description="The project's datasets, ordered by name.")
+    @strawberry.field(
+        description="The project's datasets, ordered by name; only those of `testCaseType` "
+        "when given."
+    )
     async def datasets(
         self,
         info: Info,
@@ -64,6 +81,7 @@ class Project(Node):
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
+        test_case_type: TestCaseType | None = None,
     ) -> DatasetConnection:
         page = await datasets.list_datasets(
             info.context.db,
@@ -76,6 +94,7 @@ class Project(Node):
                 last,
                 decode_cursor(before, DATASET_CURSOR, "before"),
             ),
+            kind=None if test_case_type is None else datasets.TestCaseType(test_case_type),
         )
         return connection(page, lambda d: encode_cursor(DATASET_CURSOR, d.name), Dataset.of)
 
@@ -179,3 +198,8 @@ class Project(Node):
     ) -> EvaluationCriterion | None:
         found = await criteria.get_criterion(info.context.db, info.context.principal, self.id, id)
         return EvaluationCriterion.of(found)
+
+    @strawberry.field(description="Freeplay's project settings.")
+    async def settings(self, info: Info) -> ProjectSettings:
+        found = await projects.get_project(info.context.db, info.context.principal, self.id)
+        return ProjectSettings.of(found.settings)
