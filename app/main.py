@@ -11,11 +11,14 @@ from app.api import errors, web
 from app.api.graphql.schema import graphql_router
 from app.api.middleware import RequestContextMiddleware
 from app.api.rest import (
+    criteria,
     dataset_cases,
     datasets,
     evaluations,
     health,
+    model_catalog,
     projects,
+    prompt_templates,
     recordings,
     test_cases,
     test_runs,
@@ -62,6 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dataset_cases.router)
     app.include_router(recordings.router)
     app.include_router(evaluations.router)
+    app.include_router(prompt_templates.router)
+    app.include_router(model_catalog.router)
+    app.include_router(criteria.router)
     app.include_router(graphql_router(settings))
     web.install(app)
     if settings.metrics:

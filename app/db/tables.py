@@ -167,6 +167,7 @@ class Evaluation(Base):
         UniqueConstraint("project_id", "name"),
         CheckConstraint("kind IN ('numeric', 'boolean', 'category')", name="kind"),
         CheckConstraint("source IN ('auto', 'human')", name="source"),
+        CheckConstraint("direction IN ('higher', 'lower')", name="direction"),
     )
 
     id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
@@ -178,6 +179,8 @@ class Evaluation(Base):
     kind: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(16))
     categories: Mapped[str | None] = mapped_column(JSONText)
+    # Whether a higher score is better ('higher') or a lower one ('lower').
+    direction: Mapped[str] = mapped_column(String(8), default="higher", server_default="higher")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -339,6 +342,162 @@ class IdempotencyKey(Base):
     resource_id: Mapped[str | None] = mapped_column(UUIDText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Model(Base):
+    """A model the server may call: instance-wide, as Freeplay's custom models are per account.
+
+    ``provider_info`` says how to reach the provider (base URL, the *name* of the environment
+    variable holding its key, prices); never a key itself.
+    """
+
+    __tablename__ = "models"
+    __table_args__ = (UniqueConstraint("provider_name", "name"),)
+
+    id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    provider_name: Mapped[str] = mapped_column(String(100))
+    model_family: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(200))
+    provider_info: Mapped[str | None] = mapped_column(JSONText)
+    supports_tool_use: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PromptTemplate(Base):
+    """A named prompt of a project; its content lives in versions. Deleting is soft."""
+
+    __tablename__ = "prompt_templates"
+    __table_args__ = (
+        Index(
+            "uq_prompt_templates_project_id_name_live",
+            "project_id",
+            "name",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    # The number the last version took; only changes in a write that holds the row.
+    version_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PromptTemplateVersion(Base):
+    """One immutable version of a template: messages, model, provider and parameters."""
+
+    __tablename__ = "prompt_template_versions"
+    __table_args__ = (UniqueConstraint("template_id", "number"),)
+
+    id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+    template_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("prompt_templates.id", ondelete="CASCADE")
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    version_name: Mapped[str | None] = mapped_column(String(200))
+    version_description: Mapped[str | None] = mapped_column(Text)
+    messages: Mapped[str] = mapped_column(JSONText)
+    model: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(100))
+    llm_parameters: Mapped[str | None] = mapped_column(JSONText)
+    tool_schema: Mapped[str | None] = mapped_column(JSONText)
+    output_schema: Mapped[str | None] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PromptTemplateEnvironment(Base):
+    """Which version of a template an environment (production, staging, ...) is deployed to."""
+
+    __tablename__ = "prompt_template_environments"
+
+    template_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("prompt_templates.id", ondelete="CASCADE"), primary_key=True
+    )
+    environment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("prompt_template_versions.id", ondelete="CASCADE"), index=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EvaluationCriterion(Base):
+    """What a prompt's outputs are judged on, by people or by a model; its content is
+    versioned and one version is deployed."""
+
+    __tablename__ = "evaluation_criteria"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name"),
+        CheckConstraint("target_type IN ('prompt', 'agent')", name="target_type"),
+        CheckConstraint("direction IN ('higher', 'lower')", name="direction"),
+    )
+
+    id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    target_type: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[str] = mapped_column(UUIDText, index=True)
+    direction: Mapped[str] = mapped_column(String(8))
+    is_enabled: Mapped[bool] = mapped_column(Boolean)
+    # Display order among the project's criteria (0 first).
+    position: Mapped[int] = mapped_column(Integer)
+    version_count: Mapped[int] = mapped_column(Integer, default=0)
+    deployed_version_id: Mapped[str | None] = mapped_column(UUIDText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EvaluationCriterionVersion(Base):
+    __tablename__ = "evaluation_criterion_versions"
+    __table_args__ = (
+        UniqueConstraint("criterion_id", "number"),
+        CheckConstraint(
+            "type IN ('1-5', '1-3', '1-100', 'yes-no', 'multi-select', 'auto-categorization', "
+            "'text')",
+            name="type",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+    criterion_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("evaluation_criteria.id", ondelete="CASCADE")
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(32))
+    question: Mapped[str] = mapped_column(Text)
+    llm_question: Mapped[str | None] = mapped_column(Text)
+    # Score (as text) -> what it means, for people and the judging model.
+    rubric: Mapped[str] = mapped_column(JSONText)
+    # The labels of a multi-select or auto-categorization criterion.
+    options: Mapped[str | None] = mapped_column(JSONText)
+    model_id: Mapped[str | None] = mapped_column(UUIDText, ForeignKey("models.id"), index=True)
+    llm_eval_enabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TestRunCriterion(Base):
+    """An evaluation criterion a test run is to be scored on."""
+
+    __tablename__ = "test_run_criteria"
+
+    test_run_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("test_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    criterion_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("evaluation_criteria.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class PersistedQuery(Base):

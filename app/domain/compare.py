@@ -4,6 +4,8 @@ For every evaluation scored in both runs, each shared case gives one paired diff
 (candidate minus base; a boolean counts 1 for pass, 0 for fail; repetitions of a case are
 averaged first). The mean difference comes with a 95% confidence interval from Student's t
 distribution, and with how many cases improved (wins), stayed (ties) or got worse (losses).
+Whether a change is an improvement follows the evaluation's (or criterion's) direction: for
+one where lower is better, a fall is a win.
 """
 
 import math
@@ -16,8 +18,9 @@ from sqlalchemy import select
 
 from app.db.engine import Database
 from app.db.tables import ResultScore, TestRunResult
+from app.domain.criteria import score_directions
 from app.domain.errors import InvalidInput
-from app.domain.evaluations import EvaluationKind, is_number
+from app.domain.evaluations import Direction, EvaluationKind, is_number
 from app.domain.jsontext import loads, loads_or_none
 from app.domain.keys import Principal
 from app.domain.results import infer_kind
@@ -62,6 +65,7 @@ class EvaluationDelta:
     wins: int
     ties: int
     losses: int
+    direction: Direction = Direction.HIGHER
 
 
 @dataclass(frozen=True)
@@ -70,10 +74,16 @@ class ScoreChange:
     source: ScoreSource
     base: float
     candidate: float
+    direction: Direction = Direction.HIGHER
 
     @property
     def delta(self) -> float:
         return self.candidate - self.base
+
+    @property
+    def gain(self) -> float:
+        """The change in the better direction: positive is an improvement."""
+        return self.delta if self.direction is Direction.HIGHER else -self.delta
 
 
 @dataclass(frozen=True)
@@ -97,10 +107,15 @@ class Comparison:
 
 
 def paired_delta(
-    name: str, source: ScoreSource, kind: EvaluationKind, pairs: list[tuple[float, float]]
+    name: str,
+    source: ScoreSource,
+    kind: EvaluationKind,
+    pairs: list[tuple[float, float]],
+    direction: Direction = Direction.HIGHER,
 ) -> EvaluationDelta:
     """The statistics of ``(base, candidate)`` pairs."""
     deltas = [candidate - base for base, candidate in pairs]
+    sign = 1 if direction is Direction.HIGHER else -1
     n = len(deltas)
     mean = statistics.fmean(deltas) if n else None
     low = high = None
@@ -119,9 +134,10 @@ def paired_delta(
         mean_delta=mean,
         ci_low=low,
         ci_high=high,
-        wins=sum(1 for d in deltas if d > 0),
+        wins=sum(1 for d in deltas if sign * d > 0),
         ties=sum(1 for d in deltas if d == 0),
-        losses=sum(1 for d in deltas if d < 0),
+        losses=sum(1 for d in deltas if sign * d < 0),
+        direction=direction,
     )
 
 
@@ -172,11 +188,14 @@ async def compare_runs(
     base_scores, base_outputs = await _run_scores(db, base)
     candidate_scores, candidate_outputs = await _run_scores(db, candidate)
     shared = base_outputs.keys() & candidate_outputs.keys()
+    async with db.read() as conn:
+        directions = await score_directions(conn, base.project_id)
 
     evaluations = []
     changes: dict[str, list[ScoreChange]] = defaultdict(list)
     for key in sorted(base_scores.keys() & candidate_scores.keys()):
         source, name = key
+        direction = directions.get(name, Direction.HIGHER)
         by_base, by_candidate = base_scores[key], candidate_scores[key]
         kind = infer_kind([v for values in by_base.values() for v in values])
         if kind is EvaluationKind.CATEGORY:
@@ -189,8 +208,8 @@ async def compare_runs(
                 pair = (statistics.fmean(base_values), statistics.fmean(candidate_values))
                 pairs.append(pair)
                 if pair[0] != pair[1]:
-                    changes[case_id].append(ScoreChange(name, source, *pair))
-        evaluations.append(paired_delta(name, source, kind, pairs))
+                    changes[case_id].append(ScoreChange(name, source, *pair, direction))
+        evaluations.append(paired_delta(name, source, kind, pairs, direction))
 
     def case_change(case_id: str) -> CaseChange:
         return CaseChange(
@@ -206,6 +225,6 @@ async def compare_runs(
         candidate=candidate,
         shared_cases=len(shared),
         evaluations=evaluations,
-        regressions=[case_change(c) for c in ordered if any(s.delta < 0 for s in changes[c])],
-        improvements=[case_change(c) for c in ordered if all(s.delta > 0 for s in changes[c])],
+        regressions=[case_change(c) for c in ordered if any(s.gain < 0 for s in changes[c])],
+        improvements=[case_change(c) for c in ordered if all(s.gain > 0 for s in changes[c])],
     )

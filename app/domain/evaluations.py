@@ -33,6 +33,13 @@ class EvaluationSource(StrEnum):
     HUMAN = "human"
 
 
+class Direction(StrEnum):
+    """Which way a score is better: higher (the default; for a boolean, true) or lower."""
+
+    HIGHER = "higher"
+    LOWER = "lower"
+
+
 @dataclass(frozen=True)
 class NewEvaluation:
     name: str
@@ -40,6 +47,7 @@ class NewEvaluation:
     source: EvaluationSource = EvaluationSource.AUTO
     description: str = ""
     categories: tuple[str, ...] = ()
+    direction: Direction = Direction.HIGHER
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class EvaluationChanges:
     name: str | None = None
     description: str | None = None
     categories: tuple[str, ...] | None = None
+    direction: Direction | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class Evaluation:
     source: EvaluationSource
     categories: list[str]
     created_at: datetime
+    direction: Direction = Direction.HIGHER
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,7 @@ def _evaluation(row: Row[Any]) -> Evaluation:
         source=EvaluationSource(row.source),
         categories=loads_or_none(row.categories) or [],
         created_at=row.created_at,
+        direction=Direction(row.direction),
     )
 
 
@@ -145,6 +156,7 @@ async def create_evaluation(
                     kind=new.kind.value,
                     source=new.source.value,
                     categories=dumps(categories) if categories else None,
+                    direction=new.direction.value,
                     created_at=utcnow(),
                 )
             )
@@ -204,6 +216,8 @@ async def update_evaluation(
             values["name"] = changes.name
         if changes.description is not None:
             values["description"] = changes.description
+        if changes.direction is not None:
+            values["direction"] = changes.direction.value
         if changes.categories is not None:
             categories = list(dict.fromkeys(changes.categories))
             _check_categories(evaluation.kind, categories)
@@ -302,7 +316,8 @@ async def resolve_evaluation_ids(
     unknown = [c for c in canonical if c not in known]
     if unknown:
         raise InvalidInput.at(
-            (field_name,), f"not evaluations of this project: {', '.join(unknown)}"
+            (field_name,),
+            f"not evaluations or evaluation criteria of this project: {', '.join(unknown)}",
         )
     return canonical
 

@@ -17,10 +17,18 @@ from app import metrics
 from app.db.engine import Database
 from app.db.tables import Dataset as DatasetRow
 from app.db.tables import Flavor as FlavorRow
-from app.db.tables import Recording, ResultScore, TestRunCase, TestRunEvaluation, TestRunResult
+from app.db.tables import (
+    Recording,
+    ResultScore,
+    TestRunCase,
+    TestRunCriterion,
+    TestRunEvaluation,
+    TestRunResult,
+)
 from app.db.tables import TestCase as TestCaseRow
 from app.db.tables import TestRun as TestRunRow
 from app.domain import idempotency
+from app.domain.criteria import resolve_target_ids
 from app.domain.datasets import (
     Dataset,
     StoredTestCase,
@@ -31,7 +39,7 @@ from app.domain.datasets import (
     visible_at,
 )
 from app.domain.errors import InvalidInput, NotFound
-from app.domain.evaluations import flavor_id_named, resolve_evaluation_ids
+from app.domain.evaluations import flavor_id_named
 from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads_or_none
 from app.domain.keys import Principal
@@ -112,6 +120,8 @@ class TestRun:
     case_filter: dict[str, Any] | None
     created_at: datetime
     completed_at: datetime | None
+    # Evaluation criteria named in target_evaluation_ids (which holds only evaluations).
+    target_criterion_ids: tuple[str, ...] = ()
 
     @property
     def subset_of(self) -> str | None:
@@ -158,12 +168,8 @@ async def create_test_run(
         flavor_id = (
             None if new.flavor_name is None else await flavor_id_named(conn, pid, new.flavor_name)
         )
-        evaluation_ids = (
-            await resolve_evaluation_ids(
-                conn, pid, list(new.target_evaluation_ids), "target_evaluation_ids"
-            )
-            if new.target_evaluation_ids
-            else []
+        evaluation_ids, criterion_ids = await resolve_target_ids(
+            conn, pid, list(new.target_evaluation_ids), "target_evaluation_ids"
         )
         subset = (
             None
@@ -188,6 +194,7 @@ async def create_test_run(
             case_filter=None if new.case_filter is None else new.case_filter.as_dict(),
             created_at=now,
             completed_at=None,
+            target_criterion_ids=tuple(sorted(criterion_ids)),
         )
         await conn.execute(
             _INSERT_RUN,
@@ -211,6 +218,11 @@ async def create_test_run(
             await conn.execute(
                 TestRunEvaluation.__table__.insert(),
                 [{"test_run_id": run_id, "evaluation_id": e} for e in evaluation_ids],
+            )
+        if criterion_ids:
+            await conn.execute(
+                TestRunCriterion.__table__.insert(),
+                [{"test_run_id": run_id, "criterion_id": c} for c in criterion_ids],
             )
         if subset:
             await conn.execute(
@@ -337,7 +349,9 @@ def _select_runs() -> Select[Any]:
     )
 
 
-def _run(row: Row[Any], evaluation_ids: tuple[str, ...]) -> TestRun:
+def _run(
+    row: Row[Any], evaluation_ids: tuple[str, ...], criterion_ids: tuple[str, ...] = ()
+) -> TestRun:
     return TestRun(
         id=row.id,
         project_id=row.project_id,
@@ -356,6 +370,7 @@ def _run(row: Row[Any], evaluation_ids: tuple[str, ...]) -> TestRun:
         case_filter=loads_or_none(row.case_filter),
         created_at=row.created_at,
         completed_at=row.completed_at,
+        target_criterion_ids=criterion_ids,
     )
 
 
@@ -371,7 +386,14 @@ async def _runs(conn: AsyncConnection, query: Select[Any]) -> list[TestRun]:
     evaluations: dict[str, list[str]] = {}
     for run_id, evaluation_id in links:
         evaluations.setdefault(run_id, []).append(evaluation_id)
-    return [_run(r, tuple(evaluations.get(r.id, ()))) for r in rows]
+    criteria: dict[str, list[str]] = {}
+    for run_id, criterion_id in await conn.execute(
+        select(TestRunCriterion.test_run_id, TestRunCriterion.criterion_id)
+        .where(TestRunCriterion.test_run_id.in_([r.id for r in rows]))
+        .order_by(TestRunCriterion.criterion_id)
+    ):
+        criteria.setdefault(run_id, []).append(criterion_id)
+    return [_run(r, tuple(evaluations.get(r.id, ())), tuple(criteria.get(r.id, ()))) for r in rows]
 
 
 async def runs_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, TestRun]:

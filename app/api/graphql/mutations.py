@@ -5,6 +5,7 @@ from typing import Any
 
 import strawberry
 
+from app.api.graphql.catalog_mutations import CatalogMutation
 from app.api.graphql.context import Info
 from app.api.graphql.errors import Loc, relocated
 from app.api.graphql.inputs import (
@@ -143,7 +144,7 @@ class UpdateProjectPayload:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(CatalogMutation):
     @strawberry.mutation(description="Snapshot a dataset as a new test run.")
     async def create_test_run(self, info: Info, input: CreateTestRunInput) -> CreateTestRunPayload:
         run = await test_runs.create_test_run(

@@ -123,7 +123,7 @@ def run_out(run: TestRun, details: RunDetails) -> TestRunOut:
         test_case_count=run.case_count,
         flavor_name=run.flavor_name,
         include_outputs=run.include_outputs,
-        target_evaluation_ids=list(run.target_evaluation_ids),
+        target_evaluation_ids=sorted([*run.target_evaluation_ids, *run.target_criterion_ids]),
         test_case_filter=run.case_filter,
         progress=Progress(done=run.done_count, total=run.case_count),
     )

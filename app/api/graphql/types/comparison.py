@@ -4,7 +4,7 @@ import strawberry
 
 from app.api.graphql.context import Info
 from app.api.graphql.scalars import JSON
-from app.api.graphql.types.evaluation import EvaluationKind
+from app.api.graphql.types.evaluation import Direction, EvaluationKind
 from app.api.graphql.types.result import ScoreSource
 from app.api.graphql.types.test_case import TestCase, case_node
 from app.api.graphql.types.test_run import TestRun
@@ -23,9 +23,10 @@ class EvaluationComparison:
     mean_delta: float | None
     ci_low: float | None = strawberry.field(description="95% confidence interval, low end.")
     ci_high: float | None = strawberry.field(description="95% confidence interval, high end.")
-    wins: int
+    wins: int = strawberry.field(description="Cases that moved in the better direction.")
     ties: int
     losses: int
+    direction: Direction = strawberry.field(description="Which scores are better.")
 
 
 @strawberry.type
@@ -35,6 +36,7 @@ class ScoreChange:
     base: float
     candidate: float
     delta: float
+    direction: Direction
 
 
 @strawberry.type
@@ -68,7 +70,12 @@ def _cases(
             candidate_output=change.candidate_output,
             changes=[
                 ScoreChange(
-                    name=s.name, source=s.source, base=s.base, candidate=s.candidate, delta=s.delta
+                    name=s.name,
+                    source=s.source,
+                    base=s.base,
+                    candidate=s.candidate,
+                    delta=s.delta,
+                    direction=s.direction,
                 )
                 for s in change.changes
             ],
@@ -108,6 +115,7 @@ class TestRunComparison:
                     wins=e.wins,
                     ties=e.ties,
                     losses=e.losses,
+                    direction=e.direction,
                 )
                 for e in comparison.evaluations
             ],
