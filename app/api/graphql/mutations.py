@@ -5,6 +5,7 @@ import strawberry
 from app.api.graphql.context import Info
 from app.api.graphql.inputs import (
     AddTestCasesInput,
+    CancelTestRunInput,
     CompleteTestRunInput,
     CreateDatasetInput,
     CreateEvaluationInput,
@@ -26,7 +27,7 @@ from app.api.graphql.types.evaluation import Evaluation, Flavor
 from app.api.graphql.types.result import TestCaseResult
 from app.api.graphql.types.test_case import TestCase, case_node
 from app.api.graphql.types.test_run import TestRun
-from app.domain import datasets, evaluations, results, test_cases, test_runs
+from app.domain import datasets, evaluations, execution, results, test_cases, test_runs
 from app.domain.errors import InvalidInput
 
 
@@ -78,6 +79,11 @@ class RecordTestCaseResultPayload:
 
 @strawberry.type
 class CompleteTestRunPayload:
+    test_run: TestRun
+
+
+@strawberry.type
+class CancelTestRunPayload:
     test_run: TestRun
 
 
@@ -248,6 +254,16 @@ class Mutation:
         await results.complete_run(ctx.db, ctx.principal, input.test_run_id)
         run = await test_runs.get_test_run(ctx.db, ctx.principal, input.test_run_id)
         return CompleteTestRunPayload(test_run=TestRun.of(run))
+
+    @strawberry.mutation(
+        description="Stop a run the server executes: cases not yet done are cancelled and "
+        "the run is completed with the results it has."
+    )
+    async def cancel_test_run(self, info: Info, input: CancelTestRunInput) -> CancelTestRunPayload:
+        ctx = info.context
+        await execution.cancel_execution(ctx.db, ctx.principal, input.test_run_id)
+        run = await test_runs.get_test_run(ctx.db, ctx.principal, input.test_run_id)
+        return CancelTestRunPayload(test_run=TestRun.of(run))
 
     @strawberry.mutation
     async def update_evaluation(

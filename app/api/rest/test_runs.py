@@ -11,6 +11,9 @@ from app.api.rest.models import (
     MAX_INT,
     PROBLEMS,
     CreateTestRunRequest,
+    ExecutedTestRunOut,
+    ExecuteRequest,
+    ExecutionOut,
     Progress,
     SummaryStatistics,
     TestCaseFilter,
@@ -20,8 +23,9 @@ from app.api.rest.models import (
     TestRunWithTestCasesInfo,
 )
 from app.db.engine import Database
-from app.domain import idempotency, results, test_runs
+from app.domain import execution, idempotency, results, test_runs
 from app.domain.datasets import TestCaseType
+from app.domain.execution import Execute, ExecutionState
 from app.domain.jsontext import dumps
 from app.domain.keys import Principal
 from app.domain.pagination import page_limit
@@ -43,6 +47,20 @@ def _case_filter(body: TestCaseFilter | None) -> CaseFilter | None:
         if failed is None
         else FailedIn(failed.test_run_id, failed.evaluation, failed.below),
     )
+
+
+def _execute(body: ExecuteRequest | None) -> Execute | None:
+    if body is None:
+        return None
+    return Execute(
+        prompt_template_version_id=body.prompt_template_version_id,
+        repetitions=1 if body.repetitions is None else body.repetitions,
+        concurrency=4 if body.concurrency is None else body.concurrency,
+    )
+
+
+def execution_out(state: ExecutionState | None) -> ExecutionOut | None:
+    return None if state is None else ExecutionOut(**state.as_dict())
 
 
 @router.post(
@@ -79,6 +97,7 @@ async def create_test_run(
             flavor_name=body.flavor_name,
             target_evaluation_ids=tuple(body.target_evaluation_ids or ()),
             case_filter=_case_filter(body.test_case_filter),
+            execute=_execute(body.execute),
         ),
         idempotency_key,
     )
@@ -159,7 +178,29 @@ async def get_test_run(
     run = await test_runs.get_test_run(db, caller, test_run_id, project_id)
     summary = await results.summarize(db, run)
     return TestRunResults(
-        **run_out(run).model_dump(), summary_statistics=SummaryStatistics(**summary.as_dict())
+        **run_out(run).model_dump(),
+        summary_statistics=SummaryStatistics(**summary.as_dict()),
+        execution=execution_out(await execution.execution_state(db, run)),
+    )
+
+
+@router.post(
+    "/test-runs/id/{test_run_id}/cancel",
+    response_model=ExecutedTestRunOut,
+    summary="Stop a test run the server executes (ours)",
+)
+async def cancel_test_run(
+    project_id: str,
+    test_run_id: str,
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> ExecutedTestRunOut:
+    """Cases not yet done are cancelled; the run is completed with the results it has."""
+    await execution.cancel_execution(db, caller, test_run_id, project_id)
+    run = await test_runs.get_test_run(db, caller, test_run_id, project_id)
+    return ExecutedTestRunOut(
+        **run_out(run).model_dump(),
+        execution=execution_out(await execution.execution_state(db, run)),
     )
 
 
