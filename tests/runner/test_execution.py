@@ -43,7 +43,8 @@ async def test_a_fifty_case_run_is_executed_judged_and_summarised(
     usage = run["summary_statistics"]["usage"]
     assert usage["count"] == 50
     assert 0 < usage["latency_ms"]["p50"] <= usage["latency_ms"]["p95"]
-    assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
+    assert usage["prompt_tokens"] > 0
+    assert usage["completion_tokens"] > 0
     expected_cost = (usage["prompt_tokens"] * 2 + usage["completion_tokens"] * 8) / 1e6
     assert usage["cost"] == pytest.approx(expected_cost)
     # 50 answers and 50 judgements, each request rendered from its case.
@@ -92,7 +93,8 @@ async def test_each_result_is_recorded_like_a_client_recording(
     exported = await api.get(f"/test-runs/id/{created['test_run_id']}/results")
     lines = [line for line in exported.text.splitlines() if line]
     assert len(lines) == 6
-    assert '"latency_ms":' in lines[0] and '"auto":{"helpful":5}' in lines[0]
+    assert '"latency_ms":' in lines[0]
+    assert '"auto":{"helpful":5}' in lines[0]
     assert case_ids  # the cases exist
 
 
