@@ -199,12 +199,14 @@ def _boolean_from_text(text: str, kind: ScoreType) -> bool | None:
     )
     if labelled and (value := _word(labelled.group(1))) is not None:
         return value
-    first = re.match(r"\W*([a-z]+)", lowered)
-    if first and (value := _word(first.group(1))) is not None:
-        return value
     words = set(re.findall(r"[a-z]+", lowered))
     yes = bool(words & {kind.words[0], "yes", "pass", "true"})
     no = bool(words & {kind.words[1], "no", "fail", "false"})
+    if yes and no:
+        return None  # both said, neither labelled: no verdict
+    first = re.match(r"\W*([a-z]+)", lowered)
+    if first and (value := _word(first.group(1))) is not None:
+        return value
     if yes != no:
         return yes
     return None
