@@ -58,7 +58,7 @@ class FakeLLM:
     port: int = 0
     faults: list[Fault] = field(default_factory=list)
     requests: list[Seen] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Condition = field(default_factory=threading.Condition)
 
     @property
     def base_url(self) -> str:
@@ -75,6 +75,11 @@ class FakeLLM:
             self.faults.clear()
             self.requests.clear()
 
+    def wait_seen(self, count: int, timeout: float = 30) -> bool:
+        """Block until at least ``count`` requests arrived (or ``timeout`` passes)."""
+        with self.lock:
+            return self.lock.wait_for(lambda: len(self.requests) >= count, timeout)
+
     def seen(self, pattern: str = "") -> list[Seen]:
         with self.lock:
             return [r for r in self.requests if pattern in _text(r.messages)]
@@ -89,6 +94,7 @@ class FakeLLM:
         with self.lock:
             self.requests.append(seen)
             fault = self._fault(_text(messages))
+            self.lock.notify_all()
         if fault is not None:
             if fault.kind == "429":
                 headers = {}

@@ -141,8 +141,7 @@ async def test_cancel_stops_a_run(api: Api, db: Database, fake_llm: FakeLLM) -> 
     run_id = created["test_run_id"]
 
     background = asyncio.create_task(drain(db, worker(db)))
-    while len(fake_llm.seen()) < 3:
-        await asyncio.sleep(0.02)
+    assert await asyncio.to_thread(fake_llm.wait_seen, 3)
     cancelled = await api.post(f"/test-runs/id/{run_id}/cancel")
     await asyncio.wait_for(background, 30)
 
