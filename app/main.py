@@ -10,6 +10,7 @@ from app.api.graphql.schema import graphql_router
 from app.api.middleware import RequestContextMiddleware
 from app.api.rest import datasets, evaluations, health, recordings, test_cases, test_runs
 from app.db.engine import Database
+from app.runner.worker import embedded_worker
 from app.settings import Settings
 from app.tuning import tune_for_serving
 
@@ -21,7 +22,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         tune_for_serving()
-        yield
+        async with embedded_worker(db):
+            yield
         await db.dispose()
 
     app = FastAPI(

@@ -4,6 +4,11 @@ For every evaluation scored in both runs, each shared case gives one paired diff
 (candidate minus base; a boolean counts 1 for pass, 0 for fail; repetitions of a case are
 averaged first). The mean difference comes with a 95% confidence interval from Student's t
 distribution, and with how many cases improved (wins), stayed (ties) or got worse (losses).
+
+Better is the evaluation's (or criterion's) direction: higher by default, lower when it
+says so; wins and losses follow it. An evaluation **regressed** when its confidence interval
+lies entirely on the worse side of zero, or, for a pass/fail one, when McNemar's exact test
+finds the cases that went from pass to fail significantly more than the reverse (p < 0.05).
 """
 
 import math
@@ -16,11 +21,12 @@ from sqlalchemy import select
 
 from app.db.engine import Database
 from app.db.tables import ResultScore, TestRunResult
+from app.domain.criteria import list_criteria
 from app.domain.errors import InvalidInput
-from app.domain.evaluations import EvaluationKind, is_number
+from app.domain.evaluations import Direction, EvaluationKind, is_number, project_evaluations
 from app.domain.jsontext import loads, loads_or_none
 from app.domain.keys import Principal
-from app.domain.results import infer_kind
+from app.domain.results import UsageStats, infer_kind, run_usage
 from app.domain.scores import ScoreSource
 from app.domain.test_runs import TestRun, get_test_run
 
@@ -48,6 +54,18 @@ def t_critical(df: int) -> float:
     )
 
 
+SIGNIFICANCE = 0.05
+
+
+def mcnemar_p(worse: int, better: int) -> float:
+    """Two-sided exact McNemar p-value for ``worse`` and ``better`` discordant pairs."""
+    n = worse + better
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(worse, better) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
 @dataclass(frozen=True)
 class EvaluationDelta:
     name: str
@@ -62,6 +80,24 @@ class EvaluationDelta:
     wins: int
     ties: int
     losses: int
+    direction: Direction = Direction.HIGHER
+    # McNemar's exact p-value, for a pass/fail evaluation.
+    p_value: float | None = None
+
+    @property
+    def regressed(self) -> bool:
+        """Significantly worse: the interval is all on the worse side of zero, or (pass/fail)
+        McNemar's test says the candidate fails significantly more cases."""
+        if self.pairs < 2:
+            return False
+        if self.direction is Direction.HIGHER:
+            ci_worse = self.ci_high is not None and self.ci_high < 0
+        else:
+            ci_worse = self.ci_low is not None and self.ci_low > 0
+        test_worse = (
+            self.p_value is not None and self.p_value < SIGNIFICANCE and self.losses > self.wins
+        )
+        return ci_worse or test_worse
 
 
 @dataclass(frozen=True)
@@ -70,10 +106,15 @@ class ScoreChange:
     source: ScoreSource
     base: float
     candidate: float
+    direction: Direction = Direction.HIGHER
 
     @property
     def delta(self) -> float:
         return self.candidate - self.base
+
+    @property
+    def worse(self) -> bool:
+        return self.delta < 0 if self.direction is Direction.HIGHER else self.delta > 0
 
 
 @dataclass(frozen=True)
@@ -94,13 +135,25 @@ class Comparison:
     evaluations: list[EvaluationDelta]
     regressions: list[CaseChange]
     improvements: list[CaseChange]
+    base_usage: UsageStats | None = None
+    candidate_usage: UsageStats | None = None
+
+    @property
+    def regressed(self) -> list[EvaluationDelta]:
+        """The evaluations on which the candidate is significantly worse."""
+        return [e for e in self.evaluations if e.regressed]
 
 
 def paired_delta(
-    name: str, source: ScoreSource, kind: EvaluationKind, pairs: list[tuple[float, float]]
+    name: str,
+    source: ScoreSource,
+    kind: EvaluationKind,
+    pairs: list[tuple[float, float]],
+    direction: Direction = Direction.HIGHER,
 ) -> EvaluationDelta:
     """The statistics of ``(base, candidate)`` pairs."""
     deltas = [candidate - base for base, candidate in pairs]
+    sign = 1 if direction is Direction.HIGHER else -1
     n = len(deltas)
     mean = statistics.fmean(deltas) if n else None
     low = high = None
@@ -119,9 +172,15 @@ def paired_delta(
         mean_delta=mean,
         ci_low=low,
         ci_high=high,
-        wins=sum(1 for d in deltas if d > 0),
+        wins=sum(1 for d in deltas if sign * d > 0),
         ties=sum(1 for d in deltas if d == 0),
-        losses=sum(1 for d in deltas if d < 0),
+        losses=sum(1 for d in deltas if sign * d < 0),
+        direction=direction,
+        p_value=mcnemar_p(
+            sum(1 for d in deltas if sign * d < 0), sum(1 for d in deltas if sign * d > 0)
+        )
+        if kind is EvaluationKind.BOOLEAN
+        else None,
     )
 
 
@@ -171,6 +230,7 @@ async def compare_runs(
         raise InvalidInput.at(("candidateId",), "only runs of the same dataset can be compared")
     base_scores, base_outputs = await _run_scores(db, base)
     candidate_scores, candidate_outputs = await _run_scores(db, candidate)
+    directions = await _directions(db, principal, base.project_id)
     shared = base_outputs.keys() & candidate_outputs.keys()
 
     evaluations = []
@@ -181,6 +241,7 @@ async def compare_runs(
         kind = infer_kind([v for values in by_base.values() for v in values])
         if kind is EvaluationKind.CATEGORY:
             continue  # categories have no order to improve along
+        direction = directions.get(key, Direction.HIGHER)
         pairs = []
         for case_id in sorted(by_base.keys() & by_candidate.keys() & shared):
             base_values = [n for n in map(_as_number, by_base[case_id]) if n is not None]
@@ -189,8 +250,8 @@ async def compare_runs(
                 pair = (statistics.fmean(base_values), statistics.fmean(candidate_values))
                 pairs.append(pair)
                 if pair[0] != pair[1]:
-                    changes[case_id].append(ScoreChange(name, source, *pair))
-        evaluations.append(paired_delta(name, source, kind, pairs))
+                    changes[case_id].append(ScoreChange(name, source, *pair, direction))
+        evaluations.append(paired_delta(name, source, kind, pairs, direction))
 
     def case_change(case_id: str) -> CaseChange:
         return CaseChange(
@@ -206,6 +267,26 @@ async def compare_runs(
         candidate=candidate,
         shared_cases=len(shared),
         evaluations=evaluations,
-        regressions=[case_change(c) for c in ordered if any(s.delta < 0 for s in changes[c])],
-        improvements=[case_change(c) for c in ordered if all(s.delta > 0 for s in changes[c])],
+        regressions=[case_change(c) for c in ordered if any(s.worse for s in changes[c])],
+        improvements=[case_change(c) for c in ordered if not any(s.worse for s in changes[c])],
+        base_usage=await _usage(db, base),
+        candidate_usage=await _usage(db, candidate),
     )
+
+
+async def _usage(db: Database, run: TestRun) -> UsageStats:
+    async with db.read() as conn:
+        return await run_usage(conn, run.id)
+
+
+async def _directions(
+    db: Database, principal: Principal, project_id: str
+) -> dict[tuple[ScoreSource, str], Direction]:
+    """Which way is better for each evaluation and LLM-judged criterion of the project."""
+    async with db.read() as conn:
+        evaluations = await project_evaluations(conn, project_id)
+    directions = {(ScoreSource(e.source.value), e.name): e.direction for e in evaluations.values()}
+    listed = await list_criteria(db, principal, project_id, offset=0, limit=10_000)
+    for criterion in listed.items:
+        directions[(ScoreSource.AUTO, criterion.name)] = criterion.direction
+    return directions

@@ -189,10 +189,23 @@ def _claimable(now: datetime) -> Any:
     )
 
 
-async def claim_tasks(db: Database, owner: str, limit: int, lease_seconds: float) -> list[Claim]:
-    """Lease up to ``limit`` tasks to ``owner``, oldest run first, within each run's
-    concurrency."""
+async def claim_tasks(
+    db: Database,
+    owner: str,
+    limit: int,
+    lease_seconds: float,
+    run_ids: Sequence[str] | None = None,
+) -> list[Claim]:
+    """Lease up to ``limit`` tasks to ``owner``, oldest run first (of ``run_ids`` only, when
+    given), within each run's concurrency."""
     if limit <= 0:
+        return []
+    running = [TestRunExecution.status == ExecutionStatus.RUNNING.value]
+    if run_ids is not None:
+        running.append(TestRunExecution.test_run_id.in_(list(run_ids)))
+    async with db.read() as conn:  # most polls find nothing: no write lock for those
+        active = await conn.scalar(select(TestRunExecution.test_run_id).where(*running).limit(1))
+    if active is None:
         return []
     now = utcnow()
     expires = now + timedelta(seconds=lease_seconds)
@@ -202,7 +215,7 @@ async def claim_tasks(db: Database, owner: str, limit: int, lease_seconds: float
         runs = (
             await conn.execute(
                 select(TestRunExecution.test_run_id, TestRunExecution.concurrency)
-                .where(TestRunExecution.status == ExecutionStatus.RUNNING.value)
+                .where(*running)
                 .order_by(TestRunExecution.created_at, TestRunExecution.test_run_id)
             )
         ).all()
@@ -433,10 +446,10 @@ async def cancel_execution(
 
 
 async def execution_state(
-    db: Database, run: TestRun, *, errors: int = 100
+    db: Database, run: TestRun, *, errors: int | None = 100
 ) -> ExecutionState | None:
     """The execution of ``run`` (None when its results are recorded by a client), with up
-    to ``errors`` of its errored tasks."""
+    to ``errors`` of its errored tasks (all of them with None)."""
     async with db.read() as conn:
         execution = (
             await conn.execute(

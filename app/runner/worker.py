@@ -14,7 +14,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,8 +74,10 @@ class Worker:
         lease_seconds: float | None = None,
         poll_seconds: float | None = None,
         owner: str | None = None,
+        run_ids: list[str] | None = None,
     ) -> None:
         settings = db.settings
+        self.run_ids = run_ids
         self.db = db
         self.provider = provider or provider_from(settings)
         self.capacity = capacity or settings.worker_capacity
@@ -107,7 +109,7 @@ class Worker:
                 if free > 0:
                     try:
                         claims = await execution.claim_tasks(
-                            self.db, self.owner, free, self.lease_seconds
+                            self.db, self.owner, free, self.lease_seconds, self.run_ids
                         )
                     except DomainError as error:  # the database is away: try again later
                         log.warning("claiming tasks failed: %s", error.message)
@@ -267,3 +269,20 @@ class Worker:
                 return
             await execution.close_task(conn, claim, error=error)
         self.stats.errored += 1
+
+
+@contextlib.asynccontextmanager
+async def embedded_worker(db: Database) -> AsyncIterator[None]:
+    """A worker running beside the app while the block runs (unless the settings turn it
+    off); on exit it hands its unfinished tasks back."""
+    if not db.settings.embedded_worker:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(Worker(db).run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 30)

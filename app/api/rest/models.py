@@ -512,3 +512,39 @@ class CompletionRecorded(BaseModel):
 
 class TraceRecorded(BaseModel):
     trace_id: str
+
+
+class EvaluationDeltaOut(BaseModel):
+    name: str
+    source: Literal["client", "auto", "human"]
+    kind: Literal["numeric", "boolean", "category"]
+    higher_is_better: bool
+    pairs: int = Field(description="Cases scored in both runs.")
+    base_mean: float | None
+    candidate_mean: float | None
+    mean_delta: float | None = Field(description="Candidate minus base, over paired cases.")
+    ci_low: float | None = Field(description="95% confidence interval of mean_delta.")
+    ci_high: float | None
+    wins: int
+    ties: int
+    losses: int
+    p_value: float | None = Field(description="Pass/fail only: McNemar's exact test.")
+    regressed: bool = Field(description="Significantly worse (see the contract).")
+
+
+class CaseRegressionOut(BaseModel):
+    test_case_id: str
+    changes: list[dict[str, Any]]
+
+
+class ComparisonOut(BaseModel):
+    """Ours: a candidate run against a base run of the same dataset."""
+
+    base_test_run_id: str
+    candidate_test_run_id: str
+    shared_cases: int
+    regressed: bool = Field(description="Whether any evaluation regressed significantly.")
+    evaluations: list[EvaluationDeltaOut]
+    regressions: list[CaseRegressionOut] = Field(description="The first 100 worse cases.")
+    base_usage: UsageOut | None
+    candidate_usage: UsageOut | None

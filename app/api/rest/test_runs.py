@@ -10,7 +10,10 @@ from app.api.rest import rendering
 from app.api.rest.models import (
     MAX_INT,
     PROBLEMS,
+    CaseRegressionOut,
+    ComparisonOut,
     CreateTestRunRequest,
+    EvaluationDeltaOut,
     ExecutedTestRunOut,
     ExecuteRequest,
     ExecutionOut,
@@ -21,10 +24,12 @@ from app.api.rest.models import (
     TestRunOut,
     TestRunResults,
     TestRunWithTestCasesInfo,
+    UsageOut,
 )
 from app.db.engine import Database
-from app.domain import execution, idempotency, results, test_runs
+from app.domain import compare, execution, idempotency, results, test_runs
 from app.domain.datasets import TestCaseType
+from app.domain.evaluations import Direction
 from app.domain.execution import Execute, ExecutionState
 from app.domain.jsontext import dumps
 from app.domain.keys import Principal
@@ -161,6 +166,71 @@ async def list_test_runs(
     )
     return TestRunList(
         test_runs=[run_out(r) for r in found.items], page=page, page_size=size, total=found.total
+    )
+
+
+def _usage(usage: results.UsageStats | None) -> UsageOut | None:
+    return None if usage is None or not usage.count else UsageOut(**usage.as_dict())
+
+
+@router.get(
+    "/test-runs/compare",
+    response_model=ComparisonOut,
+    summary="Compare a candidate run with a base run of the same dataset (ours)",
+)
+async def compare_test_runs(
+    project_id: str,
+    base_test_run_id: str,
+    candidate_test_run_id: str,
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> ComparisonOut:
+    """Paired statistics per evaluation, and whether any regressed significantly."""
+    await test_runs.get_test_run(db, caller, base_test_run_id, project_id)
+    await test_runs.get_test_run(db, caller, candidate_test_run_id, project_id)
+    found = await compare.compare_runs(db, caller, base_test_run_id, candidate_test_run_id)
+    return ComparisonOut(
+        base_test_run_id=found.base.id,
+        candidate_test_run_id=found.candidate.id,
+        shared_cases=found.shared_cases,
+        regressed=bool(found.regressed),
+        evaluations=[
+            EvaluationDeltaOut(
+                name=e.name,
+                source=e.source.value,
+                kind=e.kind.value,
+                higher_is_better=e.direction is Direction.HIGHER,
+                pairs=e.pairs,
+                base_mean=e.base_mean,
+                candidate_mean=e.candidate_mean,
+                mean_delta=e.mean_delta,
+                ci_low=e.ci_low,
+                ci_high=e.ci_high,
+                wins=e.wins,
+                ties=e.ties,
+                losses=e.losses,
+                p_value=e.p_value,
+                regressed=e.regressed,
+            )
+            for e in found.evaluations
+        ],
+        regressions=[
+            CaseRegressionOut(
+                test_case_id=r.test_case_id,
+                changes=[
+                    {
+                        "name": c.name,
+                        "source": c.source.value,
+                        "base": c.base,
+                        "candidate": c.candidate,
+                    }
+                    for c in r.changes
+                ],
+            )
+            for r in found.regressions[:100]
+        ],
+        base_usage=_usage(found.base_usage),
+        candidate_usage=_usage(found.candidate_usage),
     )
 
 

@@ -5,10 +5,11 @@ import strawberry
 from app.api.graphql.context import Info
 from app.api.graphql.scalars import JSON
 from app.api.graphql.types.evaluation import EvaluationKind
-from app.api.graphql.types.result import ScoreSource
+from app.api.graphql.types.result import RunUsage, ScoreSource
 from app.api.graphql.types.test_case import TestCase, case_node
 from app.api.graphql.types.test_run import TestRun
 from app.domain import compare
+from app.domain.evaluations import Direction
 from app.domain.test_runs import TestRun as DomainTestRun
 
 
@@ -23,9 +24,17 @@ class EvaluationComparison:
     mean_delta: float | None
     ci_low: float | None = strawberry.field(description="95% confidence interval, low end.")
     ci_high: float | None = strawberry.field(description="95% confidence interval, high end.")
-    wins: int
+    wins: int = strawberry.field(description="Cases that got better (in its direction).")
     ties: int
-    losses: int
+    losses: int = strawberry.field(description="Cases that got worse (in its direction).")
+    higher_is_better: bool
+    p_value: float | None = strawberry.field(
+        description="For a pass/fail evaluation: McNemar's exact test of the changed cases."
+    )
+    regressed: bool = strawberry.field(
+        description="Significantly worse: the interval lies on the worse side of zero, or "
+        "(pass/fail) p < 0.05 with more cases failing than passing anew."
+    )
 
 
 @strawberry.type
@@ -82,6 +91,11 @@ class TestRunComparison:
     evaluations: list[EvaluationComparison]
     regression_count: int
     improvement_count: int
+    regressed: bool = strawberry.field(
+        description="Whether any evaluation regressed significantly (a CI gate fails on it)."
+    )
+    base_usage: RunUsage | None
+    candidate_usage: RunUsage | None
     _comparison: strawberry.Private[compare.Comparison]
 
     @classmethod
@@ -104,9 +118,15 @@ class TestRunComparison:
                     wins=e.wins,
                     ties=e.ties,
                     losses=e.losses,
+                    higher_is_better=e.direction is Direction.HIGHER,
+                    p_value=e.p_value,
+                    regressed=e.regressed,
                 )
                 for e in comparison.evaluations
             ],
+            regressed=bool(comparison.regressed),
+            base_usage=RunUsage.of(comparison.base_usage),
+            candidate_usage=RunUsage.of(comparison.candidate_usage),
             regression_count=len(comparison.regressions),
             improvement_count=len(comparison.improvements),
             _comparison=comparison,
