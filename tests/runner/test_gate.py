@@ -93,7 +93,7 @@ async def test_the_gate_passes_an_equal_prompt_and_fails_a_worse_one(
     suites = list(ET.parse(tmp_path / "worse.xml").getroot().iter("testsuite"))
     cases, verdicts = suites
     testcases = cases.findall("testcase")
-    assert len(testcases) == 24  # 12 cases × 2 evaluations
+    assert len(testcases) == 24  # 12 cases, 2 evaluations each
     assert {t.get("name").split()[0] for t in testcases} == set(case_ids)
     assert all(t.find("failure") is not None for t in testcases)
     assert cases.get("failures") == "24"
@@ -124,7 +124,7 @@ async def test_the_gate_reports_errored_cases_in_junit(
     version = await add_prompt(db, project_id, fake_llm)
     fake_llm.fail("question 1", "400", message="This model does not exist.")
 
-    status, out, err = await run_cli(
+    status, _, err = await run_cli(
         database_url,
         "run",
         "--project",
