@@ -6,8 +6,10 @@ claim tasks under a lease: on PostgreSQL with ``FOR UPDATE SKIP LOCKED``, on SQL
 write transaction, which SQLite serialises. A worker renews the leases of the tasks it is
 working on; a task whose lease expired (its worker died) is claimed again by another.
 
-A task is finished in one transaction that records its result and marks it done, and only
-while its lease is still the worker's, so a task taken over by another worker is recorded
+Every transaction that changes a run's tasks locks the run's row first (as writers of
+results do), then tasks, then the execution, so they never deadlock. A task is finished in
+one transaction that records its result and marks it done, and only while its lease is still
+the worker's, so a task taken over by another worker is recorded
 once; the results table's uniqueness on (run, case, repetition) backs that up. No more than
 the run's ``concurrency`` tasks are leased at once, across every worker.
 """
@@ -222,18 +224,15 @@ async def claim_tasks(
         for run_id, concurrency in runs:
             if len(claims) >= limit:
                 break
-            if postgres:
-                # Claims of one run queue here, so its concurrency is counted exactly.
-                locked = await conn.scalar(
-                    select(TestRunExecution.test_run_id)
-                    .where(
-                        TestRunExecution.test_run_id == run_id,
-                        TestRunExecution.status == ExecutionStatus.RUNNING.value,
-                    )
-                    .with_for_update()
-                )
-                if locked is None:
-                    continue
+            # Claims of one run queue on the run's row, which every writer of its results
+            # locks first too (one lock order: run, tasks, execution), so its concurrency is
+            # counted exactly.
+            await lock_run(conn, OPERATOR, run_id)
+            still = await conn.scalar(
+                select(TestRunExecution.status).where(TestRunExecution.test_run_id == run_id)
+            )
+            if still != ExecutionStatus.RUNNING.value:
+                continue
             leased = await conn.scalar(
                 select(func.count())
                 .select_from(TestRunTask)
