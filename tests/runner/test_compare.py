@@ -29,18 +29,8 @@ async def test_a_worse_prompt_regresses_and_an_equal_one_does_not(
 ) -> None:
     base, same, worse = await runs(api, db, fake_llm)
 
-    equal = (
-        await api.get(
-            "/test-runs/compare",
-            params={"base_test_run_id": base, "candidate_test_run_id": same},
-        )
-    ).json()
-    regressed = (
-        await api.get(
-            "/test-runs/compare",
-            params={"base_test_run_id": base, "candidate_test_run_id": worse},
-        )
-    ).json()
+    equal = (await api.get(f"/test-runs/id/{same}/compare/{base}")).json()
+    regressed = (await api.get(f"/test-runs/id/{worse}/compare/{base}")).json()
 
     assert equal["regressed"] is False
     assert equal["shared_cases"] == 10
@@ -95,7 +85,5 @@ async def test_comparing_runs_of_other_projects_is_not_found(
     api: Api, other_api: Api, db: Database, fake_llm: FakeLLM
 ) -> None:
     base, same, _ = await runs(api, db, fake_llm)
-    response = await other_api.get(
-        "/test-runs/compare", params={"base_test_run_id": base, "candidate_test_run_id": same}
-    )
+    response = await other_api.get(f"/test-runs/id/{same}/compare/{base}")
     assert_problem(response, 404, "not_found")

@@ -174,18 +174,20 @@ def _usage(usage: results.UsageStats | None) -> UsageOut | None:
 
 
 @router.get(
-    "/test-runs/compare",
+    "/test-runs/id/{test_run_id}/compare/{base_test_run_id}",
     response_model=ComparisonOut,
-    summary="Compare a candidate run with a base run of the same dataset (ours)",
+    summary="Compare a run with a base run of the same dataset (ours)",
 )
 async def compare_test_runs(
     project_id: str,
+    test_run_id: str,
     base_test_run_id: str,
-    candidate_test_run_id: str,
     db: Database = Depends(database),
     caller: Principal = Depends(principal),
 ) -> ComparisonOut:
-    """Paired statistics per evaluation, and whether any regressed significantly."""
+    """Paired statistics per evaluation (this run minus the base run), and whether any
+    regressed significantly."""
+    candidate_test_run_id = test_run_id
     await test_runs.get_test_run(db, caller, base_test_run_id, project_id)
     await test_runs.get_test_run(db, caller, candidate_test_run_id, project_id)
     found = await compare.compare_runs(db, caller, base_test_run_id, candidate_test_run_id)
