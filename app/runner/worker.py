@@ -113,6 +113,8 @@ class Worker:
                         )
                     except DomainError as error:  # the database is away: try again later
                         log.warning("claiming tasks failed: %s", error.message)
+                    except Exception:
+                        log.exception("claiming tasks failed")
                 for claim in claims:
                     task = asyncio.create_task(self._process(claim))
                     self._inflight[claim.key] = (claim, task)
@@ -142,6 +144,9 @@ class Worker:
             lost = await execution.renew_leases(self.db, self.owner, claims, self.lease_seconds)
         except DomainError as error:
             log.warning("renewing leases failed: %s", error.message)
+            return
+        except Exception:
+            log.exception("renewing leases failed")
             return
         for key in lost:
             entry = self._inflight.pop(key, None)
@@ -175,13 +180,11 @@ class Worker:
             await self._attempt(claim)
         except asyncio.CancelledError:
             raise
-        except ProviderError as error:
-            await self._close(claim, error.message)
-        except DomainError as error:
-            await self._close(claim, error.message)
+        except (ProviderError, DomainError) as error:
+            await self._close_quietly(claim, error.message)
         except Exception:
             log.exception("test run %s: case %s failed", claim.test_run_id, claim.test_case_id)
-            await self._close(claim, "internal error while running the case")
+            await self._close_quietly(claim, "internal error while running the case")
         finally:
             self.stats.busy_seconds += time.perf_counter() - started
             self.stats.per_task.append(time.perf_counter() - started)
@@ -261,6 +264,16 @@ class Worker:
             )
             await execution.close_task(conn, claim, evaluation_errors=errors)
         self.stats.completed += 1
+
+    async def _close_quietly(self, claim: Claim, error: str) -> None:
+        """Record the case as errored; if even that fails, its lease expires and another
+        worker tries the case again."""
+        try:
+            await self._close(claim, error)
+        except Exception:
+            log.exception(
+                "test run %s: could not record case %s", claim.test_run_id, claim.test_case_id
+            )
 
     async def _close(self, claim: Claim, error: str) -> None:
         async with self.db.write() as conn:
