@@ -258,6 +258,7 @@ async def claim_tasks(
             )
             if postgres:
                 query = query.with_for_update(skip_locked=True)
+            given_up = False
             for case_id, repetition, position, attempts in (await conn.execute(query)).all():
                 where = (
                     TestRunTask.test_run_id == run_id,
@@ -265,6 +266,7 @@ async def claim_tasks(
                     TestRunTask.repetition == repetition,
                 )
                 if attempts >= MAX_TAKEOVERS:
+                    given_up = True
                     await conn.execute(
                         update(TestRunTask)
                         .where(*where)
@@ -288,7 +290,8 @@ async def claim_tasks(
                     )
                 )
                 claims.append(Claim(run_id, case_id, repetition, position, attempts + 1))
-            await _settle(conn, run_id, now)
+            if given_up:
+                await _settle(conn, run_id, now)
     return claims
 
 

@@ -15,7 +15,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app.db.engine import Database
@@ -61,7 +61,6 @@ class Stats:
     dropped: int = 0
     busy_seconds: float = 0.0
     waiting_seconds: float = 0.0  # time inside model calls
-    per_task: list[float] = field(default_factory=list)
 
 
 class Worker:
@@ -187,7 +186,6 @@ class Worker:
             await self._close_quietly(claim, "internal error while running the case")
         finally:
             self.stats.busy_seconds += time.perf_counter() - started
-            self.stats.per_task.append(time.perf_counter() - started)
             self._inflight.pop(claim.key, None)
             self._wake.set()
 
