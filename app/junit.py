@@ -54,7 +54,7 @@ def report(
     if comparison is not None:
         for change in comparison.regressions:
             for score in change.changes:
-                if score.worse:
+                if score.gain < 0:
                     worse.setdefault(change.test_case_id, {})[score.name] = (
                         f"{score.name}: {score.base:g} in the baseline, {score.candidate:g} now"
                     )

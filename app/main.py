@@ -8,7 +8,17 @@ from fastapi import FastAPI
 from app.api import errors, web
 from app.api.graphql.schema import graphql_router
 from app.api.middleware import RequestContextMiddleware
-from app.api.rest import datasets, evaluations, health, recordings, test_cases, test_runs
+from app.api.rest import (
+    criteria,
+    datasets,
+    evaluations,
+    health,
+    model_catalog,
+    prompt_templates,
+    recordings,
+    test_cases,
+    test_runs,
+)
 from app.db.engine import Database
 from app.runner.worker import embedded_worker
 from app.settings import Settings
@@ -43,6 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(test_cases.router)
     app.include_router(recordings.router)
     app.include_router(evaluations.router)
+    app.include_router(prompt_templates.router)
+    app.include_router(model_catalog.router)
+    app.include_router(criteria.router)
     app.include_router(graphql_router(settings))
     web.install(app)
     app.add_middleware(RequestContextMiddleware, settings=settings)

@@ -111,3 +111,24 @@ async def other_api(client: httpx.AsyncClient, db: Database) -> Api:
     project = await projects.create_project(db, "Other project")
     _, key = await keys.create_key(db, admin=False, project_ids=[project.id])
     return Api(client, key, project.id)
+
+
+# Test tiers, by folder: `scripts/test --quick` runs unit and api tests on SQLite only.
+TIERS = {
+    "domain": "unit",
+    "api_rest": "api",
+    "api_graphql": "api",
+    "api_web": "api",
+    "db": "api",
+    "e2e": "e2e",
+    # Runs the server executes, against a real HTTP server speaking the OpenAI API.
+    "runner": "e2e",
+    "browser": "browser",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests_dir = Path(__file__).parent
+    for item in items:
+        folder = Path(item.path).relative_to(tests_dir).parts[0]
+        item.add_marker(TIERS[folder])

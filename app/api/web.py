@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from app import demo
 from app.api.auth import database, settings
-from app.api.rest import models
+from app.api.rest import catalog_shapes, models
 from app.domain import projects
 from app.domain.errors import DomainError
 from app.domain.keys import OPERATOR
@@ -103,13 +103,15 @@ def install(app: FastAPI) -> None:
 def _keep_examples_as_written(app: FastAPI) -> None:
     """FastAPI drops every null from the OpenAPI document, examples included, and the
     contract's null keys (``"trace_test_cases": null``...) matter: put the REST models'
-    examples back as they are written."""
+    examples back as they are written. Also adds the Problem schema error answers refer to."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schemas = generate().get("components", {}).get("schemas", {})
-            for model in vars(models).values():
+            schemas = generate().setdefault("components", {}).setdefault("schemas", {})
+            schemas["Problem"] = models.PROBLEM_SCHEMA
+            shapes = {**vars(models), **vars(catalog_shapes)}.values()
+            for model in shapes:
                 if isinstance(model, type) and issubclass(model, BaseModel):
                     extra = model.model_config.get("json_schema_extra")
                     if (

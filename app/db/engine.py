@@ -2,8 +2,9 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +44,17 @@ async def _translate_unavailable() -> AsyncIterator[None]:
         raise
 
 
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 class Database:
     """Owns the engine. Domain code opens every transaction through ``read`` or ``write``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] | None = None) -> None:
         self.settings = settings
+        # What time it is, for expiries and timestamps; tests pass a clock they can move.
+        self.clock: Callable[[], datetime] = clock or _system_clock
         self.url = make_url(settings.database_url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine: AsyncEngine = create_engine(settings)

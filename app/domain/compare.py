@@ -21,9 +21,9 @@ from sqlalchemy import select
 
 from app.db.engine import Database
 from app.db.tables import ResultScore, TestRunResult
-from app.domain.criteria import list_criteria
+from app.domain.criteria import score_directions
 from app.domain.errors import InvalidInput
-from app.domain.evaluations import Direction, EvaluationKind, is_number, project_evaluations
+from app.domain.evaluations import Direction, EvaluationKind, is_number
 from app.domain.jsontext import loads, loads_or_none
 from app.domain.keys import Principal
 from app.domain.results import UsageStats, infer_kind, run_usage
@@ -113,8 +113,9 @@ class ScoreChange:
         return self.candidate - self.base
 
     @property
-    def worse(self) -> bool:
-        return self.delta < 0 if self.direction is Direction.HIGHER else self.delta > 0
+    def gain(self) -> float:
+        """The change in the better direction: positive is an improvement."""
+        return self.delta if self.direction is Direction.HIGHER else -self.delta
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,8 @@ async def compare_runs(
         raise InvalidInput.at(("candidateId",), "only runs of the same dataset can be compared")
     base_scores, base_outputs = await _run_scores(db, base)
     candidate_scores, candidate_outputs = await _run_scores(db, candidate)
-    directions = await _directions(db, principal, base.project_id)
+    async with db.read() as conn:
+        directions = await score_directions(conn, base.project_id)
     shared = base_outputs.keys() & candidate_outputs.keys()
 
     evaluations = []
@@ -241,7 +243,7 @@ async def compare_runs(
         kind = infer_kind([v for values in by_base.values() for v in values])
         if kind is EvaluationKind.CATEGORY:
             continue  # categories have no order to improve along
-        direction = directions.get(key, Direction.HIGHER)
+        direction = directions.get(name, Direction.HIGHER)
         pairs = []
         for case_id in sorted(by_base.keys() & by_candidate.keys() & shared):
             base_values = [n for n in map(_as_number, by_base[case_id]) if n is not None]
@@ -267,8 +269,8 @@ async def compare_runs(
         candidate=candidate,
         shared_cases=len(shared),
         evaluations=evaluations,
-        regressions=[case_change(c) for c in ordered if any(s.worse for s in changes[c])],
-        improvements=[case_change(c) for c in ordered if not any(s.worse for s in changes[c])],
+        regressions=[case_change(c) for c in ordered if any(s.gain < 0 for s in changes[c])],
+        improvements=[case_change(c) for c in ordered if all(s.gain > 0 for s in changes[c])],
         base_usage=await _usage(db, base),
         candidate_usage=await _usage(db, candidate),
     )
@@ -277,16 +279,3 @@ async def compare_runs(
 async def _usage(db: Database, run: TestRun) -> UsageStats:
     async with db.read() as conn:
         return await run_usage(conn, run.id)
-
-
-async def _directions(
-    db: Database, principal: Principal, project_id: str
-) -> dict[tuple[ScoreSource, str], Direction]:
-    """Which way is better for each evaluation and LLM-judged criterion of the project."""
-    async with db.read() as conn:
-        evaluations = await project_evaluations(conn, project_id)
-    directions = {(ScoreSource(e.source.value), e.name): e.direction for e in evaluations.values()}
-    listed = await list_criteria(db, principal, project_id, offset=0, limit=10_000)
-    for criterion in listed.items:
-        directions[(ScoreSource.AUTO, criterion.name)] = criterion.direction
-    return directions

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.engine import Database
+from app.db.tables import Evaluation as EvaluationRow
 from app.db.tables import EvaluationCriterion as CriterionRow
 from app.db.tables import EvaluationCriterionVersion as VersionRow
 from app.db.tables import PromptTemplate as TemplateRow
@@ -295,7 +296,10 @@ async def list_criteria(
         pid = await visible_project_id(conn, principal, project_id)
         where = [CriterionRow.project_id == pid]
         if target_id is not None:
-            where.append(CriterionRow.target_id == (canonical_id(target_id) or ""))
+            tid = canonical_id(target_id)
+            if tid is None:
+                return Page(items=[], has_next=False, total=0)
+            where.append(CriterionRow.target_id == tid)
         total = await conn.scalar(select(func.count()).select_from(CriterionRow).where(*where))
         rows = list(
             await conn.execute(
@@ -384,7 +388,9 @@ async def llm_judge_criteria(
     (``llm_eval_enabled``), in display order, each with its deployed version and model."""
     async with db.read() as conn:
         pid = await visible_project_id(conn, principal, project_id)
-        tid = canonical_id(template_id) or ""
+        tid = canonical_id(template_id)
+        if tid is None:
+            return []
         rows = list(
             await conn.execute(
                 _SELECT.where(
@@ -415,6 +421,26 @@ async def resolve_criterion_ids(conn: AsyncConnection, project_id: str, ids: lis
         )
     )
     return set(found.all())
+
+
+async def score_directions(conn: AsyncConnection, project_id: str) -> dict[str, Direction]:
+    """Which way is better for each score name of the project: its evaluations' names and
+    its criteria's (a criterion wins when both share a name)."""
+    found = {
+        name: Direction(direction)
+        for name, direction in await conn.execute(
+            select(EvaluationRow.name, EvaluationRow.direction).where(
+                EvaluationRow.project_id == project_id
+            )
+        )
+    }
+    for name, direction in await conn.execute(
+        select(CriterionRow.name, CriterionRow.direction).where(
+            CriterionRow.project_id == project_id
+        )
+    ):
+        found[name] = Direction(direction)
+    return found
 
 
 async def resolve_target_ids(

@@ -8,7 +8,7 @@ request is refused. Keys belong to the API key that sent them and expire after a
 """
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.tables import IdempotencyKey
 from app.domain.errors import IdempotencyKeyReused, InvalidInput
-from app.domain.ids import utcnow
 from app.domain.jsontext import dumps
 from app.domain.keys import Principal
 
@@ -40,11 +39,15 @@ def fingerprint(request: Any) -> str:
 
 
 async def claim(
-    conn: AsyncConnection, principal: Principal, key: str, request: Any, ttl_seconds: int
+    conn: AsyncConnection,
+    principal: Principal,
+    key: str,
+    request: Any,
+    ttl_seconds: int,
+    now: datetime,
 ) -> str | None:
     """Claim ``key`` for ``request`` in this write transaction. None when the key is new
     (do the work, then ``remember`` it); otherwise the id of what the first request made."""
-    now = utcnow()
     digest = fingerprint(request)
     mine = (IdempotencyKey.api_key_id == principal.key_id, IdempotencyKey.key == key)
     await conn.execute(delete(IdempotencyKey).where(*mine, IdempotencyKey.expires_at <= now))

@@ -50,8 +50,14 @@ class ProviderInfo:
     input_price_per_million_tokens: float | None = None
     output_price_per_million_tokens: float | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in PROVIDER_INFO_KEYS}
+    def as_dict(self) -> dict[str, str]:
+        """As Freeplay's API shows provider_info: string values, unset keys left out."""
+        shown: dict[str, str] = {}
+        for key in PROVIDER_INFO_KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                shown[key] = value if isinstance(value, str) else format(value, "g")
+        return shown
 
 
 @dataclass(frozen=True)
@@ -86,13 +92,12 @@ def parse_provider_info(
     it holds only the known keys with well-formed values."""
     if not isinstance(value, dict):
         raise InvalidInput.at(loc, "provider_info must be an object")
-    unknown = sorted(set(value) - set(PROVIDER_INFO_KEYS))
-    if unknown:
+    if set(value) - set(PROVIDER_INFO_KEYS):
+        # The unknown keys are not named: a client may have put a secret there.
         raise InvalidInput.at(
-            (*loc, unknown[0]),
-            f"provider_info takes only {', '.join(PROVIDER_INFO_KEYS)}; not {', '.join(unknown)}"
-            " (keys are never stored: name the environment variable that holds one in"
-            " api_key_env)",
+            loc,
+            f"provider_info takes only {', '.join(PROVIDER_INFO_KEYS)}; keys are never stored:"
+            " name the environment variable that holds one in api_key_env",
         )
     base_url = value.get("base_url")
     if base_url is not None:
@@ -117,18 +122,25 @@ def parse_provider_info(
                 (*loc, "api_key_env"),
                 f"api_key_env may not name the server's own {RESERVED_ENV_PREFIX}* settings",
             )
-    prices = {}
-    for key in ("input_price_per_million_tokens", "output_price_per_million_tokens"):
-        price = value.get(key)
-        if price is not None and (
-            not isinstance(price, int | float)
-            or isinstance(price, bool)
-            or not math.isfinite(price)
-            or price < 0
-        ):
-            raise InvalidInput.at((*loc, key), f"{key} must be a number, 0 or more")
-        prices[key] = None if price is None else float(price)
+    prices = {key: _price(value.get(key), (*loc, key)) for key in PROVIDER_INFO_KEYS[2:]}
     return ProviderInfo(base_url=base_url, api_key_env=env, **prices)
+
+
+def _price(value: Any, loc: tuple[str | int, ...]) -> float | None:
+    """A price as a number or a decimal string (Freeplay's provider_info holds strings)."""
+    if value is None:
+        return None
+    price = None
+    if isinstance(value, str):
+        try:
+            price = float(value)
+        except ValueError:
+            price = None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        price = float(value)
+    if price is None or not math.isfinite(price) or price < 0:
+        raise InvalidInput.at(loc, f"{loc[-1]} must be a number, 0 or more")
+    return price
 
 
 def _model(row: Row[Any]) -> Model:

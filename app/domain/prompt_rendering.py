@@ -21,6 +21,8 @@ from pystache.renderer import Renderer
 from app.domain.errors import FieldError, InvalidInput
 
 _PARTIAL = re.compile(r"\{\{\s*>")
+# Missing variables are found one render at a time; past this many, the rest go unnamed.
+MAX_REPORTED = 50
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,8 @@ def render_text(content: str, variables: Mapping[str, Any]) -> str:
             if name in missing:  # a dotted name whose first part exists; cannot be filled
                 raise MissingVariables(missing) from exc
             missing.append(name)
+            if len(missing) >= MAX_REPORTED:
+                raise MissingVariables(missing) from exc
             given[name] = ""
             continue
         except PystacheError as exc:

@@ -44,6 +44,17 @@ ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 ROLES = ("system", "user", "assistant")
 MEDIA_TYPES = ("audio", "video", "image", "file")
 FORMAT_VERSION = 3
+# Freeplay's name for the message format of each provider (its SDK formats by it); any other
+# provider is taken to speak OpenAI's chat format, as the servers it is called through do.
+FLAVORS = {
+    "openai": "openai_chat",
+    "azure": "azure_openai_chat",
+    "anthropic": "anthropic_chat",
+    "vertex": "gemini_chat",
+    "gemini": "gemini_api_chat",
+    "bedrock": "amazon_bedrock_converse",
+}
+DEFAULT_FLAVOR = "openai_chat"
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,11 @@ class TemplateVersion:
     @property
     def format_version(self) -> int:
         return FORMAT_VERSION
+
+    @property
+    def flavor(self) -> str:
+        """Freeplay's name for the provider's message format, e.g. ``openai_chat``."""
+        return FLAVORS.get(self.provider, DEFAULT_FLAVOR)
 
     def render(
         self, variables: dict[str, Any], history: Sequence[Any] | None = None
@@ -679,6 +695,10 @@ async def create_version(
                 await _insert_template(conn, pid, new_id(), template_name)
                 template = await _template_row_named(conn, pid, template_name)
                 assert template is not None
+        # Hold the template's row first, so concurrent uploads see each other's versions.
+        await conn.execute(
+            update(TemplateRow).where(TemplateRow.id == template.id).values(updated_at=utcnow())
+        )
         reused = await _identical_version(conn, template.id, values, targets)
         if reused is not None:
             version_id, made = reused, False

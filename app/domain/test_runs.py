@@ -163,7 +163,7 @@ async def create_test_run(
         if key is not None:
             request = {"project_id": pid, **asdict(new)}
             earlier = await idempotency.claim(
-                conn, principal, key, request, db.settings.idempotency_ttl_seconds
+                conn, principal, key, request, db.settings.idempotency_ttl_seconds, db.clock()
             )
             if earlier is not None:
                 return (await _runs(conn, _select_runs().where(TestRunRow.id == earlier)))[0]

@@ -1,13 +1,13 @@
 """Idempotency-Key on creating test runs (REST header, GraphQL input field)."""
 
 import asyncio
+from datetime import timedelta
 
 import httpx
+from fastapi import FastAPI
 
 from app.db.engine import Database
 from app.domain import keys
-from app.main import create_app
-from app.settings import Settings
 from tests.support import Api, assert_problem, completion_example
 
 CREATE = (
@@ -88,19 +88,19 @@ async def test_a_failed_request_does_not_use_up_its_key(api: Api) -> None:
     assert retried.status_code == 201
 
 
-async def test_keys_expire(api: Api, settings: Settings) -> None:
+async def test_keys_expire(api: Api, app: FastAPI) -> None:
     await api.dataset_with_cases("qa", [completion_example(1)])
-    short = create_app(settings.model_copy(update={"idempotency_ttl_seconds": 1}))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=short), base_url="http://t"
-    ) as client:
-        quick = Api(client, api.key, api.project_id)
-        first = await create(quick, "brief", test_run_name="one")
-        await asyncio.sleep(1.1)
-        later = await create(quick, "brief", test_run_name="two")
-    await short.state.db.dispose()
+    ttl = timedelta(seconds=app.state.db.settings.idempotency_ttl_seconds)
+    start = app.state.db.clock()
+    app.state.db.clock = lambda: start
+    first = await create(api, "brief", test_run_name="one")
+    app.state.db.clock = lambda: start + ttl - timedelta(seconds=1)
+    repeat = await create(api, "brief", test_run_name="one")
+    app.state.db.clock = lambda: start + ttl
+    later = await create(api, "brief", test_run_name="two")
 
-    assert first.status_code == later.status_code == 201
+    assert first.status_code == repeat.status_code == later.status_code == 201
+    assert repeat.json()["test_run_id"] == first.json()["test_run_id"]
     assert first.json()["test_run_id"] != later.json()["test_run_id"]
 
 

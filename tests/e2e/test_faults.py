@@ -62,6 +62,7 @@ async def test_a_killed_server_loses_no_acknowledged_write_and_leaves_nothing_ha
     acked_runs: list[str] = []
     acked_results: list[tuple[str, str]] = []
     stop = asyncio.Event()
+    under_way = asyncio.Event()  # set once writes are being acknowledged
 
     async def client(number: int) -> None:
         async with httpx.AsyncClient(timeout=10) as http:
@@ -74,6 +75,8 @@ async def test_a_killed_server_loses_no_acknowledged_write_and_leaves_nothing_ha
                         continue
                     body = run.json()
                     acked_runs.append(body["test_run_id"])
+                    if len(acked_runs) >= 20:
+                        under_way.set()
                     case_id = body["test_cases"][number % len(body["test_cases"])]["id"]
                     recorded = await http.post(
                         f"{url}/sessions/{uuid.uuid4()}/completions",
@@ -102,7 +105,8 @@ async def test_a_killed_server_loses_no_acknowledged_write_and_leaves_nothing_ha
                     return  # the server is gone
 
     clients = [asyncio.create_task(client(n)) for n in range(16)]
-    await asyncio.sleep(1.5)
+    # Kill it mid-stream: once writes are being acknowledged, not after a fixed time.
+    await asyncio.wait_for(under_way.wait(), timeout=60)
     server.send_signal(signal.SIGKILL)
     server.wait(timeout=30)
     stop.set()

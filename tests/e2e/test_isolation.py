@@ -27,6 +27,13 @@ class Victim:
     session_id: str
     completion_id: str
     trace_id: str
+    template: dict[str, Any]
+    criterion: dict[str, Any]
+    criterion_draft_id: str
+
+
+# Path parameters any project may use alike: no victim's data is named by them.
+SHARED_NAMES = {"environment"}
 
 
 @pytest.fixture
@@ -59,6 +66,32 @@ async def victim(other_api: Api) -> Victim:
             },
         },
     )
+    template = (
+        await api.post(
+            "/prompt-templates/name/support/versions",
+            {
+                "template_messages": [{"role": "user", "content": SECRET}],
+                "model": "m",
+                "provider": "openai",
+                "environments": ["production"],
+            },
+            params={"create_template_if_not_exists": "true"},
+        )
+    ).json()
+    criterion = (
+        await api.post(
+            "/evaluation-criteria",
+            {
+                "name": f"{SECRET}-criterion",
+                "target_id": template["prompt_template_id"],
+                "question": SECRET,
+                "type": "yes-no",
+            },
+        )
+    ).json()
+    draft = await api.post(
+        f"/evaluation-criteria/id/{criterion['id']}/versions", {"question": "?", "type": "text"}
+    )
     return Victim(
         api=api,
         dataset=dataset,
@@ -70,6 +103,9 @@ async def victim(other_api: Api) -> Victim:
         session_id=session_id,
         completion_id=completion.json()["completion_id"],
         trace_id=trace_id,
+        template=template,
+        criterion=criterion,
+        criterion_draft_id=draft.json()["version_id"],
     )
 
 
@@ -89,8 +125,22 @@ def rest_requests(v: Victim) -> dict[tuple[str, str], tuple[dict[str, str], Any]
         "session_id": v.session_id,
         "completion_id": v.completion_id,
         "trace_id": v.trace_id,
+        "template_id": v.template["prompt_template_id"],
+        "version_id": v.template["prompt_template_version_id"],
+        "template_name": "support",
+        "name": "support",
+        "environment": "production",
+        "criteria_id": v.criterion["id"],
     }
     agents = {**ids, "dataset_id": v.agents["id"]}
+    draft = {**ids, "version_id": v.criterion_draft_id}
+    version = {
+        "template_messages": [{"role": "user", "content": "x"}],
+        "model": "m",
+        "provider": "openai",
+    }
+    templates = f"{base}/prompt-templates"
+    criteria = f"{base}/evaluation-criteria"
     return {
         ("post", f"{base}/test-runs"): (ids, {"dataset_name": v.dataset["name"]}),
         ("get", f"{base}/test-runs"): (ids, None),
@@ -145,6 +195,48 @@ def rest_requests(v: Victim) -> dict[tuple[str, str], tuple[dict[str, str], Any]
         ("get", f"{base}/evaluations/{{evaluation_id}}"): (ids, None),
         ("patch", f"{base}/evaluations/{{evaluation_id}}"): (ids, {"description": "pwned"}),
         ("delete", f"{base}/evaluations/{{evaluation_id}}"): (ids, None),
+        ("get", templates): (ids, None),
+        ("post", templates): (ids, {"name": "x"}),
+        ("get", f"{templates}/all/{{environment}}"): (ids, None),
+        ("get", f"{templates}/id/{{template_id}}"): (ids, None),
+        ("patch", f"{templates}/id/{{template_id}}"): (ids, {"name": "pwned"}),
+        ("delete", f"{templates}/id/{{template_id}}"): (ids, None),
+        ("post", f"{templates}/id/{{template_id}}/versions"): (ids, version),
+        ("get", f"{templates}/id/{{template_id}}/versions"): (ids, None),
+        ("post", f"{templates}/name/{{template_name}}/versions"): (ids, version),
+        ("get", f"{templates}/id/{{template_id}}/versions/{{version_id}}"): (ids, None),
+        ("post", f"{templates}/id/{{template_id}}/versions/{{version_id}}"): (ids, {}),
+        ("delete", f"{templates}/id/{{template_id}}/versions/{{version_id}}"): (ids, None),
+        ("post", f"{templates}/id/{{template_id}}/versions/{{version_id}}/environments"): (
+            ids,
+            {"environments": ["pwned"]},
+        ),
+        ("get", f"{templates}/name/{{name}}"): (ids, None),
+        ("post", f"{templates}/name/{{name}}"): (ids, {}),
+        ("get", criteria): (ids, None),
+        ("post", criteria): (
+            ids,
+            {
+                "name": "x",
+                "target_id": v.template["prompt_template_id"],
+                "question": "?",
+                "type": "text",
+            },
+        ),
+        ("get", f"{criteria}/id/{{criteria_id}}"): (ids, None),
+        ("patch", f"{criteria}/id/{{criteria_id}}"): (ids, {"name": "pwned"}),
+        ("delete", f"{criteria}/id/{{criteria_id}}"): (ids, None),
+        ("patch", f"{criteria}/id/{{criteria_id}}/disable"): (ids, None),
+        ("patch", f"{criteria}/id/{{criteria_id}}/enable"): (ids, None),
+        ("patch", f"{criteria}/id/{{criteria_id}}/reorder"): (ids, {"move_before_id": None}),
+        ("get", f"{criteria}/id/{{criteria_id}}/versions"): (ids, None),
+        ("post", f"{criteria}/id/{{criteria_id}}/versions"): (
+            ids,
+            {"question": "?", "type": "text"},
+        ),
+        ("get", f"{criteria}/id/{{criteria_id}}/versions/{{version_id}}"): (draft, None),
+        ("delete", f"{criteria}/id/{{criteria_id}}/versions/{{version_id}}"): (draft, None),
+        ("post", f"{criteria}/id/{{criteria_id}}/versions/{{version_id}}/deploy"): (draft, None),
         ("post", f"{base}/flavors"): (ids, {"name": "x", "settings": {}}),
         ("get", f"{base}/flavors"): (ids, None),
         ("get", f"{base}/flavors/{{flavor_id}}"): (ids, None),
@@ -175,6 +267,19 @@ async def assert_victim_untouched(v: Victim) -> None:
     assert [f["name"] for f in (await v.api.get("/flavors")).json()["flavors"]] == [
         f"{SECRET}-flavor"
     ]
+    templates = (await v.api.get("/prompt-templates")).json()["data"]
+    assert [(t["name"], t["latest_template_version_id"]) for t in templates] == [
+        ("support", v.template["prompt_template_version_id"])
+    ]
+    production = (await v.api.get("/prompt-templates/name/support?environment=production")).json()
+    assert production["prompt_template_version_id"] == v.template["prompt_template_version_id"]
+    criterion = (await v.api.get(f"/evaluation-criteria/id/{v.criterion['id']}")).json()
+    assert {**criterion, "latest_version_id": None} == {
+        **v.criterion,
+        "latest_version_id": None,
+    }
+    versions = (await v.api.get(f"/evaluation-criteria/id/{v.criterion['id']}/versions")).json()
+    assert [x["is_deployed"] for x in versions["data"]] == [False, True]
     cases = (await v.api.get(f"/datasets/id/{v.dataset['id']}/test-cases")).json()
     assert [c["output"] for c in cases] == [completion_example(1)["output"]]
     kept = await v.api.client.patch(
@@ -194,7 +299,7 @@ async def test_every_rest_route_with_another_projects_key_is_404(
     for (method, template), (ids, body) in requests.items():
         own_project = {"project_id": api.project_id, **ids}
         variants = [{"project_id": victim.api.project_id, **ids}]
-        if any(f"{{{name}}}" in template for name in ids):
+        if any(f"{{{name}}}" in template for name in set(ids) - SHARED_NAMES):
             variants.append(own_project)  # the victim's ids through the attacker's project
         for params in variants:
             url = template.format(**params)
@@ -220,6 +325,10 @@ def graphql_operations(
     """Every Query and Mutation field, called on the victim's data."""
     ds, run, case = v.dataset["id"], v.run_id, v.case_id
     victim_project = v.api.project_id
+    projects = (victim_project, attacker_project)
+    template = v.template["prompt_template_id"]
+    template_version = v.template["prompt_template_version_id"]
+    criterion = v.criterion["id"]
 
     def mutation(field: str, input_type: str, payload: str) -> str:
         return f"mutation($input: {input_type}!) {{ {field}(input: $input) {{ {payload} }} }}"
@@ -299,6 +408,81 @@ def graphql_operations(
         "cancelTestRun": [
             (mutation("cancelTestRun", "CancelTestRunInput", "testRun { id }"), {"input": {"testRunId": run}})
         ],
+        "model": [("query($id: ID!) { model(id: $id) { id } }", {"id": str(uuid.uuid4())})],
+        "createPromptTemplate": [
+            (mutation("createPromptTemplate", "CreatePromptTemplateInput", "promptTemplate { id }"),
+             {"input": {"projectId": victim_project, "name": "x"}})
+        ],
+        "renamePromptTemplate": [
+            (mutation("renamePromptTemplate", "RenamePromptTemplateInput", "promptTemplate { id }"),
+             {"input": {"projectId": project, "promptTemplateId": template, "name": "pwned"}})
+            for project in projects
+        ],
+        "deletePromptTemplate": [
+            (mutation("deletePromptTemplate", "DeletePromptTemplateInput", "deletedPromptTemplateId"),
+             {"input": {"projectId": project, "promptTemplateId": template}})
+            for project in projects
+        ],
+        "createPromptTemplateVersion": [
+            (mutation("createPromptTemplateVersion", "CreatePromptTemplateVersionInput", "created"),
+             {"input": {"projectId": project, "promptTemplateId": template, "model": "m",
+                        "provider": "openai", "templateMessages": [{"role": "user", "content": "x"}]}})
+            for project in projects
+        ],
+        "setPromptTemplateVersionEnvironments": [
+            (mutation("setPromptTemplateVersionEnvironments", "SetPromptTemplateVersionEnvironmentsInput",
+                      "version { id }"),
+             {"input": {"projectId": project, "promptTemplateId": template, "versionId": template_version,
+                        "environments": ["pwned"]}})
+            for project in projects
+        ],
+        "deletePromptTemplateVersion": [
+            (mutation("deletePromptTemplateVersion", "DeletePromptTemplateVersionInput", "deletedVersionId"),
+             {"input": {"projectId": project, "promptTemplateId": template, "versionId": template_version}})
+            for project in projects
+        ],
+        "createEvaluationCriterion": [
+            (mutation("createEvaluationCriterion", "CreateEvaluationCriterionInput", "criterion { id }"),
+             {"input": {"projectId": victim_project, "name": "x", "targetId": template,
+                        "version": {"question": "?", "type": "TEXT"}}})
+        ],
+        "updateEvaluationCriterion": [
+            (mutation("updateEvaluationCriterion", "UpdateEvaluationCriterionInput", "criterion { id }"),
+             {"input": {"projectId": project, "criterionId": criterion, "name": "pwned"}})
+            for project in projects
+        ],
+        "deleteEvaluationCriterion": [
+            (mutation("deleteEvaluationCriterion", "EvaluationCriterionInput", "deletedCriterionId"),
+             {"input": {"projectId": project, "criterionId": criterion}})
+            for project in projects
+        ],
+        "setEvaluationCriterionEnabled": [
+            (mutation("setEvaluationCriterionEnabled", "SetEvaluationCriterionEnabledInput", "criterion { id }"),
+             {"input": {"projectId": project, "criterionId": criterion, "enabled": False}})
+            for project in projects
+        ],
+        "reorderEvaluationCriterion": [
+            (mutation("reorderEvaluationCriterion", "ReorderEvaluationCriterionInput", "criterion { id }"),
+             {"input": {"projectId": project, "criterionId": criterion}})
+            for project in projects
+        ],
+        "createEvaluationCriterionVersion": [
+            (mutation("createEvaluationCriterionVersion", "CreateEvaluationCriterionVersionInput",
+                      "version { id }"),
+             {"input": {"projectId": project, "criterionId": criterion, "deploy": True,
+                        "version": {"question": "?", "type": "TEXT"}}})
+            for project in projects
+        ],
+        "deployEvaluationCriterionVersion": [
+            (mutation("deployEvaluationCriterionVersion", "EvaluationCriterionVersionInput", "criterion { id }"),
+             {"input": {"projectId": project, "criterionId": criterion, "versionId": v.criterion_draft_id}})
+            for project in projects
+        ],
+        "deleteEvaluationCriterionVersion": [
+            (mutation("deleteEvaluationCriterionVersion", "EvaluationCriterionVersionInput", "deletedVersionId"),
+             {"input": {"projectId": project, "criterionId": criterion, "versionId": v.criterion_draft_id}})
+            for project in projects
+        ],
     }  # fmt: skip
 
 
@@ -314,7 +498,11 @@ async def test_every_graphql_field_with_another_projects_key_is_not_found(
         for f in schema["data"]["__schema"][kind]["fields"]
     }
     operations = graphql_operations(victim, api.project_id)
-    assert set(operations) | {"projects"} == fields, "a GraphQL field has no isolation case here"
+    # The model catalog is instance-wide: any key reads it, only an admin key changes it.
+    catalog_writes = {"upsertModel", "deleteModel"}
+    assert set(operations) | {"projects", "models"} | catalog_writes == fields, (
+        "a GraphQL field has no isolation case here"
+    )
 
     for field, calls in operations.items():
         for query, variables in calls:
@@ -324,6 +512,14 @@ async def test_every_graphql_field_with_another_projects_key_is_not_found(
             assert SECRET not in str(body).replace(victim.dataset["name"], "")
     listed = await api.graphql("{ projects { id name } }")
     assert listed["data"]["projects"] == [{"id": api.project_id, "name": "Test project"}]
+    for write in catalog_writes:
+        body = await api.graphql(
+            f'mutation {{ {write}(input: {{id: "{uuid.uuid4()}", name: "m", providerName: "p", '
+            'modelFamily: "f", modelVersion: "1"}) { __typename } }'
+            if write == "upsertModel"
+            else f'mutation {{ {write}(input: {{id: "{uuid.uuid4()}"}}) {{ __typename }} }}'
+        )
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], (write, body)
 
     await assert_victim_untouched(victim)
 

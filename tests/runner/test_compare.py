@@ -39,7 +39,7 @@ async def test_a_worse_prompt_regresses_and_an_equal_one_does_not(
     by_name = {e["name"]: e for e in regressed["evaluations"]}
     assert by_name["helpful"]["mean_delta"] == -4
     assert by_name["helpful"]["losses"] == 10
-    assert by_name["helpful"]["higher_is_better"] is True
+    assert by_name["helpful"]["direction"] == "higher"
     assert by_name["on_topic"]["kind"] == "boolean"
     assert by_name["on_topic"]["p_value"] < 0.01
     assert len(regressed["regressions"]) == 10
@@ -60,7 +60,7 @@ async def test_a_lower_is_better_criterion_counts_a_drop_as_a_win(
 
     answer = await api.graphql(
         """query($base: ID!, $candidate: ID!) { compareTestRuns(baseId: $base,
-             candidateId: $candidate) { regressed evaluations { name higherIsBetter wins
+             candidateId: $candidate) { regressed evaluations { name direction wins
              losses regressed pValue } baseUsage { count } candidateUsage { count } } }""",
         {"base": base, "candidate": worse},
     )
@@ -70,7 +70,7 @@ async def test_a_lower_is_better_criterion_counts_a_drop_as_a_win(
     by_name = {e["name"]: e for e in found["evaluations"]}
     assert by_name["helpful"] == {
         "name": "helpful",
-        "higherIsBetter": False,
+        "direction": "LOWER",
         "wins": 10,
         "losses": 0,
         "regressed": False,

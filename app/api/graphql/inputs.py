@@ -6,7 +6,7 @@ import strawberry
 
 from app.api.graphql.scalars import JSON
 from app.api.graphql.types.dataset import TestCaseType
-from app.api.graphql.types.evaluation import EvaluationKind, EvaluationSource
+from app.api.graphql.types.evaluation import Direction, EvaluationKind, EvaluationSource
 from app.domain import datasets, evaluations, results, test_runs
 from app.domain.execution import Execute
 
@@ -316,6 +316,7 @@ class CreateEvaluationInput:
     source: EvaluationSource = evaluations.EvaluationSource.AUTO
     description: str | None = None
     categories: list[str] | None = None
+    direction: Direction = evaluations.Direction.HIGHER
 
     def to_domain(self) -> evaluations.NewEvaluation:
         return evaluations.NewEvaluation(
@@ -324,6 +325,7 @@ class CreateEvaluationInput:
             source=evaluations.EvaluationSource(self.source),
             description=self.description or "",
             categories=tuple(self.categories or ()),
+            direction=evaluations.Direction(self.direction),
         )
 
 
@@ -333,12 +335,14 @@ class UpdateEvaluationInput:
     name: str | None = None
     description: str | None = None
     categories: list[str] | None = None
+    direction: Direction | None = None
 
     def to_domain(self) -> evaluations.EvaluationChanges:
         return evaluations.EvaluationChanges(
             name=self.name,
             description=self.description,
             categories=None if self.categories is None else tuple(self.categories),
+            direction=None if self.direction is None else evaluations.Direction(self.direction),
         )
 
 

@@ -2,6 +2,7 @@
 
 import strawberry
 
+from app.api.graphql.catalog_mutations import CatalogMutation
 from app.api.graphql.context import Info
 from app.api.graphql.inputs import (
     AddTestCasesInput,
@@ -108,7 +109,7 @@ class CreateFlavorPayload:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(CatalogMutation):
     @strawberry.mutation(description="Snapshot a dataset as a new test run.")
     async def create_test_run(self, info: Info, input: CreateTestRunInput) -> CreateTestRunPayload:
         run = await test_runs.create_test_run(

@@ -3,11 +3,18 @@
 import strawberry
 
 from app.api.graphql.context import Info
+from app.api.graphql.pagination import Connection
 from app.api.graphql.types.comparison import TestRunComparison
 from app.api.graphql.types.dataset import Dataset
+from app.api.graphql.types.model import Model
+from app.api.graphql.types.offset_pages import offset_after, offset_connection
 from app.api.graphql.types.project import Project
 from app.api.graphql.types.test_run import TestRun
-from app.domain import compare, datasets, projects, test_runs
+from app.domain import compare, datasets, llm_models, projects, test_runs
+from app.domain.pagination import page_limit
+
+MODEL_CURSOR = "model"
+ModelConnection = Connection[Model]
 
 
 @strawberry.type
@@ -37,3 +44,20 @@ class Query:
             info.context.db, info.context.principal, base_id, candidate_id
         )
         return TestRunComparison.of(comparison)
+
+    @strawberry.field(description="The instance-wide model catalog, by provider and name.")
+    async def models(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> ModelConnection:
+        offset = offset_after(after, MODEL_CURSOR)
+        page = await llm_models.list_models(
+            info.context.db,
+            info.context.principal,
+            offset=offset,
+            limit=page_limit(first, info.context.settings),
+        )
+        return offset_connection(page, offset, MODEL_CURSOR, Model.of)
+
+    @strawberry.field
+    async def model(self, info: Info, id: strawberry.ID) -> Model | None:
+        return Model.of(await llm_models.get_model(info.context.db, info.context.principal, id))

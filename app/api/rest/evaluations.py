@@ -18,6 +18,7 @@ from app.api.rest.models import (
 from app.db.engine import Database
 from app.domain import evaluations
 from app.domain.evaluations import (
+    Direction,
     Evaluation,
     EvaluationChanges,
     EvaluationKind,
@@ -40,6 +41,7 @@ def evaluation_out(evaluation: Evaluation) -> EvaluationOut:
         kind=evaluation.kind.value,
         source=evaluation.source.value,
         categories=evaluation.categories,
+        direction=evaluation.direction.value,
         created_at=evaluation.created_at.isoformat(),
     )
 
@@ -68,6 +70,7 @@ async def create_evaluation(
         source=EvaluationSource(body.source),
         description=body.description or "",
         categories=tuple(body.categories or ()),
+        direction=Direction(body.direction),
     )
     return evaluation_out(await evaluations.create_evaluation(db, caller, project_id, new))
 
@@ -102,6 +105,7 @@ async def update_evaluation(
         name=body.name,
         description=body.description,
         categories=None if body.categories is None else tuple(body.categories),
+        direction=None if body.direction is None else Direction(body.direction),
     )
     updated = await evaluations.update_evaluation(db, caller, project_id, evaluation_id, changes)
     return evaluation_out(updated)

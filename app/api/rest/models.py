@@ -42,23 +42,30 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
     return resolve(schema)
 
 
-def _problem(description: str) -> dict[str, Any]:
+# One schema in the document's components, referred to by every error answer: written out
+# in full for each of them it made up most of the document (slowing Swagger UI and Redoc).
+PROBLEM_SCHEMA = _inline(Problem.model_json_schema())
+
+
+def problem_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/problem+json": {"schema": _inline(Problem.model_json_schema())}},
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
     }
 
 
 # The errors any project route may answer with, documented once for every router.
 PROBLEMS: dict[int | str, dict[str, Any]] = {
-    400: _problem("Malformed request (the body is not JSON)."),
-    401: _problem("No API key, or an unknown or revoked one."),
-    404: _problem("No such project, dataset, run or case, or not one this key may see."),
-    409: _problem("Conflict (a name that is taken, a resource that is in use)."),
-    413: _problem("The body is larger than the limit."),
-    415: _problem("The body is not sent as JSON."),
-    422: _problem("Invalid values; `errors` says which."),
-    503: _problem("The database does not answer; retry after `Retry-After` seconds."),
+    400: problem_response("Malformed request (the body is not JSON)."),
+    401: problem_response("No API key, or an unknown or revoked one."),
+    404: problem_response("No such project, dataset, run or case, or not one this key may see."),
+    409: problem_response("Conflict (a name that is taken, a resource that is in use)."),
+    413: problem_response("The body is larger than the limit."),
+    415: problem_response("The body is not sent as JSON."),
+    422: problem_response("Invalid values; `errors` says which."),
+    503: problem_response("The database does not answer; retry after `Retry-After` seconds."),
 }
 
 
@@ -146,7 +153,8 @@ class CreateTestRunRequest(Body):
     test_run_description: StrictStr | None = None
     flavor_name: StrictStr | None = Field(default=None, description="A flavor of the project.")
     target_evaluation_ids: list[StrictStr] | None = Field(
-        default=None, description="Evaluations of the project (uuids)."
+        default=None,
+        description="Evaluations or evaluation criteria of the project (uuids).",
     )
     test_case_filter: TestCaseFilter | None = None
     execute: ExecuteRequest | None = Field(
@@ -463,12 +471,16 @@ class CreateEvaluationRequest(Body):
     source: Literal["auto", "human"] = "auto"
     description: StrictStr | None = None
     categories: list[StrictStr] | None = None
+    direction: Literal["higher", "lower"] = Field(
+        default="higher", description="Whether a higher score (true) or a lower one is better."
+    )
 
 
 class UpdateEvaluationRequest(Body):
     name: StrictStr | None = None
     description: StrictStr | None = None
     categories: list[StrictStr] | None = None
+    direction: Literal["higher", "lower"] | None = None
 
 
 class EvaluationOut(BaseModel):
@@ -478,6 +490,7 @@ class EvaluationOut(BaseModel):
     kind: Literal["numeric", "boolean", "category"]
     source: Literal["auto", "human"]
     categories: list[str]
+    direction: Literal["higher", "lower"]
     created_at: str
 
 
@@ -518,7 +531,7 @@ class EvaluationDeltaOut(BaseModel):
     name: str
     source: Literal["client", "auto", "human"]
     kind: Literal["numeric", "boolean", "category"]
-    higher_is_better: bool
+    direction: Literal["higher", "lower"] = Field(description="Which scores are better.")
     pairs: int = Field(description="Cases scored in both runs.")
     base_mean: float | None
     candidate_mean: float | None

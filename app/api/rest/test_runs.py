@@ -29,7 +29,6 @@ from app.api.rest.models import (
 from app.db.engine import Database
 from app.domain import compare, execution, idempotency, results, test_runs
 from app.domain.datasets import TestCaseType
-from app.domain.evaluations import Direction
 from app.domain.execution import Execute, ExecutionState
 from app.domain.jsontext import dumps
 from app.domain.keys import Principal
@@ -137,7 +136,7 @@ def run_out(run: TestRun) -> TestRunOut:
         test_case_count=run.case_count,
         flavor_name=run.flavor_name,
         include_outputs=run.include_outputs,
-        target_evaluation_ids=list(run.target_evaluation_ids),
+        target_evaluation_ids=sorted([*run.target_evaluation_ids, *run.target_criterion_ids]),
         test_case_filter=run.case_filter,
         progress=Progress(done=run.done_count, total=run.case_count),
     )
@@ -201,7 +200,7 @@ async def compare_test_runs(
                 name=e.name,
                 source=e.source.value,
                 kind=e.kind.value,
-                higher_is_better=e.direction is Direction.HIGHER,
+                direction=e.direction.value,
                 pairs=e.pairs,
                 base_mean=e.base_mean,
                 candidate_mean=e.candidate_mean,

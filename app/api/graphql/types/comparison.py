@@ -4,12 +4,11 @@ import strawberry
 
 from app.api.graphql.context import Info
 from app.api.graphql.scalars import JSON
-from app.api.graphql.types.evaluation import EvaluationKind
+from app.api.graphql.types.evaluation import Direction, EvaluationKind
 from app.api.graphql.types.result import RunUsage, ScoreSource
 from app.api.graphql.types.test_case import TestCase, case_node
 from app.api.graphql.types.test_run import TestRun
 from app.domain import compare
-from app.domain.evaluations import Direction
 from app.domain.test_runs import TestRun as DomainTestRun
 
 
@@ -24,10 +23,10 @@ class EvaluationComparison:
     mean_delta: float | None
     ci_low: float | None = strawberry.field(description="95% confidence interval, low end.")
     ci_high: float | None = strawberry.field(description="95% confidence interval, high end.")
-    wins: int = strawberry.field(description="Cases that got better (in its direction).")
+    wins: int = strawberry.field(description="Cases that moved in the better direction.")
     ties: int
-    losses: int = strawberry.field(description="Cases that got worse (in its direction).")
-    higher_is_better: bool
+    losses: int = strawberry.field(description="Cases that moved in the worse direction.")
+    direction: Direction = strawberry.field(description="Which scores are better.")
     p_value: float | None = strawberry.field(
         description="For a pass/fail evaluation: McNemar's exact test of the changed cases."
     )
@@ -44,6 +43,7 @@ class ScoreChange:
     base: float
     candidate: float
     delta: float
+    direction: Direction
 
 
 @strawberry.type
@@ -73,7 +73,12 @@ def _cases(
             candidate_output=change.candidate_output,
             changes=[
                 ScoreChange(
-                    name=s.name, source=s.source, base=s.base, candidate=s.candidate, delta=s.delta
+                    name=s.name,
+                    source=s.source,
+                    base=s.base,
+                    candidate=s.candidate,
+                    delta=s.delta,
+                    direction=s.direction,
                 )
                 for s in change.changes
             ],
@@ -118,7 +123,7 @@ class TestRunComparison:
                     wins=e.wins,
                     ties=e.ties,
                     losses=e.losses,
-                    higher_is_better=e.direction is Direction.HIGHER,
+                    direction=e.direction,
                     p_value=e.p_value,
                     regressed=e.regressed,
                 )

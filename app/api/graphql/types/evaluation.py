@@ -9,6 +9,9 @@ from app.domain import evaluations as domain
 
 EvaluationKind = strawberry.enum(domain.EvaluationKind, name="EvaluationKind")
 EvaluationSource = strawberry.enum(domain.EvaluationSource, name="EvaluationSource")
+Direction = strawberry.enum(
+    domain.Direction, name="Direction", description="Which scores are better: higher or lower."
+)
 
 
 @strawberry.type
@@ -19,6 +22,7 @@ class Evaluation:
     kind: EvaluationKind
     source: EvaluationSource
     categories: list[str]
+    direction: Direction
     created_at: datetime
 
     @classmethod
@@ -30,6 +34,7 @@ class Evaluation:
             kind=evaluation.kind,
             source=evaluation.source,
             categories=evaluation.categories,
+            direction=evaluation.direction,
             created_at=evaluation.created_at,
         )
 

@@ -6,14 +6,19 @@ import strawberry
 
 from app.api.graphql.context import Info
 from app.api.graphql.pagination import Connection, connection, decode_cursor, encode_cursor
+from app.api.graphql.types.criterion import EvaluationCriterion, EvaluationCriterionConnection
 from app.api.graphql.types.dataset import Dataset, DatasetConnection
 from app.api.graphql.types.evaluation import Evaluation, Flavor
+from app.api.graphql.types.offset_pages import offset_after, offset_connection
+from app.api.graphql.types.prompt_template import PromptTemplate, PromptTemplateConnection
 from app.api.graphql.types.test_run import TestRun, TestRunStatus
-from app.domain import datasets, evaluations, projects, test_runs
+from app.domain import criteria, datasets, evaluations, projects, prompt_templates, test_runs
 from app.domain.errors import InvalidInput
 from app.domain.pagination import page_limit
 
 DATASET_CURSOR = "dataset"
+TEMPLATE_CURSOR = "prompt-template"
+CRITERION_CURSOR = "criterion"
 RUN_CURSOR = "run"
 
 TestRunConnection = Connection[TestRun]
@@ -94,3 +99,59 @@ class Project:
     async def flavors(self, info: Info) -> list[Flavor]:
         found = await evaluations.list_flavors(info.context.db, info.context.principal, self.id)
         return [Flavor.of(f) for f in found]
+
+    @strawberry.field(description="The project's prompt templates, ordered by name.")
+    async def prompt_templates(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> PromptTemplateConnection:
+        offset = offset_after(after, TEMPLATE_CURSOR)
+        page = await prompt_templates.list_templates(
+            info.context.db,
+            info.context.principal,
+            self.id,
+            offset=offset,
+            limit=page_limit(first, info.context.settings),
+        )
+        return offset_connection(page, offset, TEMPLATE_CURSOR, PromptTemplate.of)
+
+    @strawberry.field(description="One of the project's prompt templates, by id or by name.")
+    async def prompt_template(
+        self, info: Info, id: strawberry.ID | None = None, name: str | None = None
+    ) -> PromptTemplate | None:
+        if (id is None) == (name is None):
+            raise InvalidInput("give either id or name")
+        ctx = info.context
+        found = (
+            await prompt_templates.get_template(ctx.db, ctx.principal, self.id, id)
+            if id is not None
+            else await prompt_templates.get_template_named(
+                ctx.db, ctx.principal, self.id, name or ""
+            )
+        )
+        return PromptTemplate.of(found)
+
+    @strawberry.field(description="The project's evaluation criteria in display order.")
+    async def evaluation_criteria(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        target_id: strawberry.ID | None = None,
+    ) -> EvaluationCriterionConnection:
+        offset = offset_after(after, CRITERION_CURSOR)
+        page = await criteria.list_criteria(
+            info.context.db,
+            info.context.principal,
+            self.id,
+            offset=offset,
+            limit=page_limit(first, info.context.settings),
+            target_id=target_id,
+        )
+        return offset_connection(page, offset, CRITERION_CURSOR, EvaluationCriterion.of)
+
+    @strawberry.field
+    async def evaluation_criterion(
+        self, info: Info, id: strawberry.ID
+    ) -> EvaluationCriterion | None:
+        found = await criteria.get_criterion(info.context.db, info.context.principal, self.id, id)
+        return EvaluationCriterion.of(found)

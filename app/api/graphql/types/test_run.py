@@ -13,11 +13,12 @@ from app.api.graphql.pagination import (
     encode_cursor,
 )
 from app.api.graphql.scalars import JSON
+from app.api.graphql.types.criterion import EvaluationCriterion
 from app.api.graphql.types.dataset import CASE_CURSOR, Dataset, case_connection
 from app.api.graphql.types.evaluation import Evaluation
 from app.api.graphql.types.result import Progress, TestCaseResult, TestRunSummary
 from app.api.graphql.types.test_case import TestCaseConnection
-from app.domain import datasets, evaluations, execution, results, test_runs
+from app.domain import criteria, datasets, evaluations, execution, results, test_runs
 from app.domain.errors import InvalidInput
 from app.domain.pagination import page_limit
 
@@ -169,6 +170,15 @@ class TestRun:
             info.context.db, info.context.principal, list(self._run.target_evaluation_ids)
         )
         return [Evaluation.of(e) for e in found]
+
+    @strawberry.field(description="The evaluation criteria the run is to be scored on.")
+    async def target_criteria(self, info: Info) -> list[EvaluationCriterion]:
+        if not self._run.target_criterion_ids:
+            return []
+        found = await criteria.get_criteria(
+            info.context.db, info.context.principal, list(self._run.target_criterion_ids)
+        )
+        return [EvaluationCriterion.of(c) for c in found]
 
     @strawberry.field(description="The run's test cases: its pinned dataset version, in order.")
     async def test_cases(
