@@ -21,9 +21,11 @@ cli = typer.Typer(help="Self-hosted LLM evaluation test runs.", no_args_is_help=
 db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 projects_cli = typer.Typer(help="Projects.", no_args_is_help=True)
 keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
+graphql_cli = typer.Typer(help="GraphQL documents.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(projects_cli, name="projects")
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(graphql_cli, name="graphql")
 
 
 def _run(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
@@ -117,6 +119,41 @@ def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix or 
     typer.echo(f"Revoked key {key.prefix}")
 
 
+@graphql_cli.command("register")
+def graphql_register(
+    folder: Annotated[
+        Path,
+        typer.Argument(exists=True, file_okay=False, help="Searched for .graphql files."),
+    ],
+) -> None:
+    """Register each .graphql file under FOLDER as a trusted document (all or none); print
+    its name and the SHA-256 clients send for it: that of the document as graphql-js prints
+    it, which is what Apollo Client's persisted-query link hashes."""
+    from graphql import GraphQLError, parse, print_ast, validate
+
+    from app.api.graphql.schema import schema
+    from app.domain import persisted_queries
+
+    files = sorted(folder.rglob("*.graphql"))
+    if not files:
+        typer.secho(f"error: no .graphql files in {folder}", err=True, fg="red")
+        raise typer.Exit(1)
+    documents = []
+    for path in files:
+        try:
+            document = parse(path.read_text())
+        except GraphQLError as error:
+            typer.secho(f"error: {path}: {error.message}", err=True, fg="red")
+            raise typer.Exit(1) from None
+        for problem in validate(schema._schema, document):
+            typer.secho(f"error: {path}: {problem.message}", err=True, fg="red")
+            raise typer.Exit(1)
+        documents.append(print_ast(document))
+    hashes = _run(lambda db, _: persisted_queries.register(db, documents))
+    for path, sha256 in zip(files, hashes, strict=True):
+        typer.echo(f"{path.relative_to(folder)}  {sha256}")
+
+
 @cli.command()
 def demo(
     host: Annotated[str, typer.Option(help="Host the examples should call.")] = "127.0.0.1",
@@ -179,6 +216,21 @@ def export_results(
 
 
 @cli.command()
+def backup(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="Where to write the copy (new).")],
+) -> None:
+    """Copy the SQLite database, consistently, while the server runs (PostgreSQL: pg_dump)."""
+    from app.db import backup as sqlite_backup
+
+    try:
+        sqlite_backup.backup(Settings().database_url, file)
+    except sqlite_backup.BackupError as error:
+        typer.secho(f"error: {error}", err=True, fg="red")
+        raise typer.Exit(1) from None
+    typer.echo(f"Backed up the database to {file}")
+
+
+@cli.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
@@ -193,7 +245,8 @@ def serve(
         ),
     ] = True,
 ) -> None:
-    """Serve the REST and GraphQL APIs with uvicorn."""
+    """Serve the REST and GraphQL APIs with uvicorn. On SIGTERM (or Ctrl-C) it stops accepting
+    connections and lets requests in flight finish, for up to TESTRUNS_SHUTDOWN_TIMEOUT_SECONDS."""
     import os
 
     import uvicorn
@@ -211,6 +264,7 @@ def serve(
         log_config=log_config(log_level.upper()),
         access_log=False,  # the app writes its own, one JSON line per request
         timeout_keep_alive=5,
+        timeout_graceful_shutdown=Settings().shutdown_timeout_seconds,
         loop="uvloop",
         http="httptools",
     )

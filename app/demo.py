@@ -16,6 +16,7 @@ from app.domain import datasets, evaluations, keys, projects, test_cases
 from app.domain.datasets import NewDataset, TestCaseType
 from app.domain.errors import NotFound
 from app.domain.keys import OPERATOR
+from app.domain.pagination import Window
 from app.settings import Settings
 
 PROJECT_NAME = "Demo project"
@@ -62,7 +63,8 @@ async def ensure_demo(db: Database, settings: Settings) -> Demo:
 async def _ensure_demo_data(db: Database, project_id: str) -> None:
     cases = demo_cases()
     existing = {
-        d.name for d in (await datasets.list_datasets(db, OPERATOR, project_id, limit=1000)).items
+        d.name
+        for d in (await datasets.list_datasets(db, OPERATOR, project_id, window=Window(1000))).items
     }
     for name, kind, description, examples in (
         (

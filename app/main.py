@@ -4,7 +4,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
+from app import metrics
 from app.api import errors, web
 from app.api.graphql.schema import graphql_router
 from app.api.middleware import RequestContextMiddleware
@@ -28,13 +30,21 @@ from app.tuning import tune_for_serving
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     db = Database(settings)
+    if settings.metrics:
+        metrics.enable()
+        metrics.watch_pool(db.engine)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         tune_for_serving()
         async with embedded_worker(db):
             yield
         await db.dispose()
+        metrics.unwatch_pool(db.engine)
+        metrics.process_exiting()
+        tracing = getattr(application.state, "tracer_provider", None)
+        if tracing is not None:
+            tracing.shutdown()  # exports the spans still buffered
 
     app = FastAPI(
         title="testrun-gateway",
@@ -58,5 +68,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(criteria.router)
     app.include_router(graphql_router(settings))
     web.install(app)
+    if settings.metrics:
+        from app.api.metrics import router as metrics_router
+
+        app.include_router(metrics_router)
+    if settings.otel_exporter_otlp_endpoint:
+        from app import telemetry  # OpenTelemetry is imported only when traces are wanted
+
+        telemetry.install(app, db, settings.otel_exporter_otlp_endpoint)
     app.add_middleware(RequestContextMiddleware, settings=settings)
+    if settings.cors_origins:
+        # Added last, so outermost: a preflight is answered before anything asks for a key,
+        # and every answer, the request middleware's own 413s and 500s too, carries the grant.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+            max_age=600,
+        )
     return app

@@ -1,9 +1,10 @@
 """The one place configuration is read: environment variables prefixed ``TESTRUNS_``."""
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -33,6 +34,15 @@ class Settings(BaseSettings):
     # Operations per batched request; 0 turns batching off.
     graphql_max_batch: int = Field(default=0, ge=0)
 
+    # Browser origins (e.g. http://localhost:5173) whose pages may call the API; given as a
+    # comma-separated list. Empty: no cross-origin access.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # GraphQL documents remembered by their SHA-256 (automatic persisted queries), shared by
+    # every replica; the least recently used beyond this many are forgotten.
+    graphql_persisted_queries_max: int = Field(default=10_000, ge=1)
+    # Run only documents registered in advance (`testruns graphql register DIR`).
+    graphql_trusted_documents_only: bool = False
+
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
 
@@ -51,6 +61,23 @@ class Settings(BaseSettings):
     provider_backoff_seconds: float = Field(default=0.5, ge=0)
     provider_max_backoff_seconds: float = Field(default=30.0, ge=0)
     provider_max_retry_after_seconds: float = Field(default=120.0, ge=0)
+    # Operations. Prometheus metrics at /metrics (off: /metrics is 404). Traces go over
+    # OTLP/HTTP to the standard OTEL_EXPORTER_OTLP_ENDPOINT when it is set (other OTEL_*
+    # variables, such as OTEL_SERVICE_NAME, are read by the OpenTelemetry SDK itself).
+    metrics: bool = False
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"),
+    )
+    # On SIGTERM the server stops accepting and gives requests in flight this long to finish.
+    shutdown_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
 
     @property
     def is_sqlite(self) -> bool:

@@ -235,7 +235,7 @@ def drop_postgres_database(url: str, name: str) -> None:
 
 RECORD = """mutation($input: RecordTestCaseResultInput!) { recordTestCaseResult(input: $input) {
   result { id repetition output evalResults scores { source name value evaluationId }
-           testCase { ... on CompletionTestCase { id } ... on TraceTestCase { id } } }
+           testCase { ... on CompletionTestCase { id: testCaseId } ... on TraceTestCase { id: testCaseId } } }
   testRun { status progress { done total } } } }"""
 
 

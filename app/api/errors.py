@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from app.api.graphql.media import GRAPHQL_RESPONSE_JSON, JSON, response_media_type
 from app.domain.errors import DomainError, FieldError, Unavailable
 
 PROBLEM_JSON = "application/problem+json"
@@ -33,9 +34,27 @@ def problem(
     return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
 
 
-def graphql_error(status: int, code: str, message: str) -> Response:
-    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code.upper()}}]}
-    return Response(orjson.dumps(body), status, media_type="application/json")
+def graphql_error(
+    status: int,
+    code: str,
+    message: str,
+    media_type: str = JSON,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A GraphQL request that was not executed. Under the GraphQL-over-HTTP media type such
+    an answer has no ``data`` entry; ``application/json`` answers keep ``"data": null``."""
+    body: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": code.upper()}}]}
+    if media_type != GRAPHQL_RESPONSE_JSON:
+        body = {"data": None, **body}
+    return Response(orjson.dumps(body), status, headers=headers, media_type=media_type)
+
+
+def _is_graphql(request: Request) -> bool:
+    return request.url.path.startswith("/graphql")
+
+
+def _media_type(request: Request) -> str:
+    return response_media_type(request.headers.get("accept"))
 
 
 async def on_domain_error(request: Request, exc: Exception) -> Response:
@@ -45,11 +64,8 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
         headers = {"WWW-Authenticate": "Bearer"}
     elif isinstance(exc, Unavailable):
         headers = {"Retry-After": str(exc.retry_after_seconds)}
-    if request.url.path.startswith("/graphql"):
-        response = graphql_error(exc.status, exc.code, exc.message)
-        if headers:
-            response.headers.update(headers)
-        return response
+    if _is_graphql(request):
+        return graphql_error(exc.status, exc.code, exc.message, _media_type(request), headers)
     return problem(exc.status, exc.code, exc.title, exc.message, exc.errors, headers)
 
 
@@ -77,25 +93,31 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
     return problem(422, "invalid_input", "Invalid input", f"{where}: {first.msg}{more}", errors)
 
 
-_HTTP_CODES = {
+HTTP_CODES = {
+    400: "malformed_request",
     404: "not_found",
     405: "method_not_allowed",
     408: "request_timeout",
     413: "payload_too_large",
+    415: "unsupported_media_type",
 }
 
 
 async def on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    if _is_graphql(request):
+        return graphql_error(
+            exc.status_code, code, str(exc.detail), _media_type(request), exc.headers
+        )
     title = code.replace("_", " ").capitalize()
     return problem(exc.status_code, code, title, str(exc.detail), headers=exc.headers)
 
 
-def internal_error_response(path: str, request_id: str) -> Response:
+def internal_error_response(path: str, request_id: str, accept: str | None = None) -> Response:
     message = f"internal error; quote request id {request_id} when reporting it"
     if path.startswith("/graphql"):
-        return graphql_error(500, "internal_error", message)
+        return graphql_error(500, "internal_error", message, response_media_type(accept))
     return problem(500, "internal_error", "Internal error", message)
 
 

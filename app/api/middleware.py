@@ -12,6 +12,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import metrics
 from app.api.errors import internal_error_response, problem
 from app.api.request_info import RequestInfo, end_request, start_request
 from app.settings import Settings
@@ -26,6 +27,7 @@ class RequestContextMiddleware:
         self.app = app
         self.max_body = settings.max_body_bytes
         self.body_timeout = settings.body_timeout_seconds
+        self.metrics = settings.metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,23 +86,28 @@ class RequestContextMiddleware:
             log.exception("unexpected error (request id %s)", info.request_id)
             if response_started:
                 raise
-            await internal_error_response(scope["path"], info.request_id)(
+            accept = headers.get(b"accept", b"").decode("latin-1")
+            await internal_error_response(scope["path"], info.request_id, accept)(
                 scope, receive, send_with_id
             )
         finally:
-            self._log(scope, info, status, time.perf_counter() - started_at)
+            seconds = time.perf_counter() - started_at
+            template = _route_template(scope)
+            self._log(scope, info, template or scope["path"], status, seconds)
+            if self.metrics:
+                # By route template, never the raw path: one series per route, not per id.
+                metrics.observe_request(scope["method"], template or "unmatched", status, seconds)
             end_request(token)
 
     def _too_large(self) -> str:
         return f"the request body is larger than {self.max_body} bytes"
 
     @staticmethod
-    def _log(scope: Scope, info: RequestInfo, status: int, seconds: float) -> None:
-        route = scope.get("route")
+    def _log(scope: Scope, info: RequestInfo, route: str, status: int, seconds: float) -> None:
         fields: dict[str, Any] = {
             "request_id": info.request_id,
             "method": scope["method"],
-            "route": getattr(route, "path", None) or scope["path"],
+            "route": route,
             "project": scope.get("path_params", {}).get("project_id"),
             "status": status,
             "duration_ms": round(seconds * 1000, 2),
@@ -108,3 +115,14 @@ class RequestContextMiddleware:
         if info.operation is not None:
             fields["operation"] = info.operation
         access_log.info(orjson.dumps(fields).decode())
+
+
+def _route_template(scope: Scope) -> str | None:
+    """The path template of the route that answered (``/vendor/{path}`` for a mounted app's
+    files), or None when no route matched."""
+    route = scope.get("route")
+    if route is not None:
+        return route.path
+    if "app_root_path" in scope:  # set by a Mount on the way to its app
+        return f"{scope['root_path'][len(scope['app_root_path']) :]}/{{path}}"
+    return None

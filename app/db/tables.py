@@ -544,3 +544,22 @@ class TestRunTask(Base):
     # Judges that could not score the output: evaluation name → why.
     evaluation_errors: Mapped[str | None] = mapped_column(JSONText)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PersistedQuery(Base):
+    """A GraphQL document known by the SHA-256 of its text: sent once by a client (automatic
+    persisted queries) or registered in advance by the operator (trusted documents)."""
+
+    __tablename__ = "persisted_queries"
+    __table_args__ = (
+        # The least recently used automatic documents are the first forgotten.
+        Index("ix_persisted_queries_trusted_last_used_at", "trusted", "last_used_at"),
+    )
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    # Registered in advance: never forgotten, and the only documents that run when the server
+    # accepts trusted documents only.
+    trusted: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime)

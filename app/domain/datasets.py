@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, Select, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Row, Select, and_, bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,7 +25,7 @@ from app.domain.examples import TestCaseType
 from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads_or_none
 from app.domain.keys import Principal
-from app.domain.pagination import Page, split_page
+from app.domain.pagination import Page, Window
 from app.domain.projects import claimed_project_id, visible_project_id
 from app.domain.text import check_name, check_text
 
@@ -88,7 +88,9 @@ class StoredTestCase(Protocol):
     """A test case as read for a response: JSON fields are still their stored text.
 
     For a trace case ``inputs`` is the trace input and ``metadata`` its custom metadata.
-    It is also a tuple of these values in this order (``CASE_COLUMNS``).
+    It is also a tuple of these values in this order (``CASE_COLUMNS``). Read with
+    ``REVISION_COLUMNS`` it also has ``valid_from``, the version its revision was made in:
+    with the dataset and position it names the revision (REST has no use for it).
     """
 
     id: str
@@ -99,6 +101,7 @@ class StoredTestCase(Protocol):
     history: str | None
     metadata: str | None
     media_inputs: str | None
+    valid_from: int
 
     def __iter__(self) -> Iterator[Any]: ...
 
@@ -115,6 +118,7 @@ CASE_COLUMNS = (
     TestCaseRow.metadata_,
     TestCaseRow.media_inputs,
 )
+REVISION_COLUMNS = (*CASE_COLUMNS, TestCaseRow.valid_from)
 
 
 def _select_datasets(*, include_deleted: bool = False) -> Select[Any]:
@@ -244,30 +248,38 @@ async def find_dataset(
     return _dataset(row)
 
 
+async def datasets_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, Dataset]:
+    """Datasets by id, deleted ones included (runs made from them still show them)."""
+    rows = await conn.execute(_select_datasets(include_deleted=True).where(DatasetRow.id.in_(ids)))
+    return {r.id: _dataset(r) for r in rows}
+
+
 async def list_datasets(
     db: Database,
     principal: Principal,
     project_id: str,
     *,
-    after_name: str | None = None,
+    window: Window[str],
     offset: int = 0,
-    limit: int,
 ) -> Page[Dataset]:
-    """The project's live datasets ordered by name: after ``after_name`` (a keyset cursor),
-    or from ``offset`` (numbered pages)."""
+    """The project's live datasets ordered by name: a keyset ``window`` of names, or from
+    ``offset`` (numbered pages)."""
     async with db.read() as conn:
         pid = await visible_project_id(conn, principal, project_id)
         query = _select_datasets().where(DatasetRow.project_id == pid)
-        if after_name is not None:
-            query = query.where(DatasetRow.name > after_name)
-        query = query.order_by(DatasetRow.name).offset(offset).limit(limit + 1)
+        if window.after is not None:
+            query = query.where(DatasetRow.name > window.after)
+        if window.before is not None:
+            query = query.where(DatasetRow.name < window.before)
+        order = DatasetRow.name.desc() if window.backward else DatasetRow.name
+        query = query.order_by(order).offset(offset).limit(window.limit + 1)
         rows = (await conn.execute(query)).all()
         total = await conn.scalar(
             select(func.count())
             .select_from(DatasetRow)
             .where(DatasetRow.project_id == pid, DatasetRow.deleted_at.is_(None))
         )
-    return split_page([_dataset(r) for r in rows], limit, total or 0)
+    return window.page([_dataset(r) for r in rows], total or 0)
 
 
 def in_run_subset(run_id: str) -> Any:
@@ -278,17 +290,27 @@ def in_run_subset(run_id: str) -> Any:
 
 
 @functools.cache
-def _cases_statement(subset: bool, after: bool, offset: bool, limit: bool) -> Select[Any]:
+def _cases_statement(
+    subset: bool,
+    after: bool,
+    offset: bool,
+    limit: bool,
+    before: bool,
+    backward: bool,
+    revisions: bool,
+) -> Select[Any]:
     """The statement that reads cases, built once per shape (each request only binds)."""
     query = (
-        select(*CASE_COLUMNS)
+        select(*(REVISION_COLUMNS if revisions else CASE_COLUMNS))
         .where(TestCaseRow.dataset_id == bindparam("dataset_id"), visible_at(bindparam("version")))
-        .order_by(TestCaseRow.position)
+        .order_by(TestCaseRow.position.desc() if backward else TestCaseRow.position)
     )
     if subset:
         query = query.where(in_run_subset(bindparam("run_id")))
     if after:
         query = query.where(TestCaseRow.position > bindparam("after"))
+    if before:
+        query = query.where(TestCaseRow.position < bindparam("before"))
     if offset:
         query = query.offset(bindparam("offset"))
     if limit:
@@ -305,17 +327,28 @@ async def read_cases(
     after_position: int | None = None,
     offset: int = 0,
     limit: int | None = None,
+    before_position: int | None = None,
+    backward: bool = False,
+    revisions: bool = False,
 ) -> list[Any]:
-    """The cases of a dataset version in dataset order, as ``StoredTestCase`` rows; only
-    those chosen for run ``subset_of`` when given."""
+    """The cases of a dataset version in dataset order (in reverse when ``backward``), as
+    ``StoredTestCase`` rows (with ``valid_from`` when ``revisions``); only those chosen for
+    run ``subset_of`` when given."""
     statement = _cases_statement(
-        subset_of is not None, after_position is not None, bool(offset), limit is not None
+        subset_of is not None,
+        after_position is not None,
+        bool(offset),
+        limit is not None,
+        before_position is not None,
+        backward,
+        revisions,
     )
     parameters = {
         "dataset_id": dataset_id,
         "version": version,
         "run_id": subset_of,
         "after": after_position,
+        "before": before_position,
         "offset": offset,
         "limit": limit,
     }
@@ -368,20 +401,23 @@ async def version_page(
     total: int,
     *,
     subset_of: str | None = None,
-    after_position: int | None,
-    limit: int,
+    window: Window[int],
 ) -> Page[StoredTestCase]:
-    """One keyset page of a dataset version's cases. The caller has already checked access."""
+    """One keyset page (by position) of a dataset version's cases. The caller has already
+    checked access."""
     async with db.read() as conn:
         rows = await read_cases(
             conn,
             dataset_id,
             version,
             subset_of=subset_of,
-            after_position=after_position,
-            limit=limit + 1,
+            after_position=window.after,
+            before_position=window.before,
+            backward=window.backward,
+            limit=window.limit + 1,
+            revisions=True,
         )
-    return split_page(rows, limit, total)
+    return window.page(rows, total)
 
 
 async def version_pages(
@@ -417,8 +453,7 @@ async def case_page(
     dataset: Dataset,
     *,
     version: int | None = None,
-    after_position: int | None,
-    limit: int,
+    window: Window[int],
 ) -> Page[StoredTestCase]:
     at = check_version(dataset, version, "atVersion")
     total = (
@@ -426,7 +461,7 @@ async def case_page(
         if at == dataset.version
         else (await version_info(db, dataset.id, at)).case_count
     )
-    return await version_page(db, dataset.id, at, total, after_position=after_position, limit=limit)
+    return await version_page(db, dataset.id, at, total, window=window)
 
 
 def _version(row: Any) -> DatasetVersion:
@@ -442,16 +477,95 @@ def _version(row: Any) -> DatasetVersion:
 
 
 async def list_versions(
-    db: Database, dataset: Dataset, *, before: int | None, limit: int
+    db: Database, dataset: Dataset, *, window: Window[int]
 ) -> Page[DatasetVersion]:
-    """The dataset's versions, newest first, ``limit`` of them below ``before``."""
+    """The dataset's versions, newest first: a keyset ``window`` of version numbers."""
+    number = DatasetVersionRow.number
     query = select(DatasetVersionRow).where(DatasetVersionRow.dataset_id == dataset.id)
-    if before is not None:
-        query = query.where(DatasetVersionRow.number < before)
-    query = query.order_by(DatasetVersionRow.number.desc()).limit(limit + 1)
+    if window.after is not None:
+        query = query.where(number < window.after)
+    if window.before is not None:
+        query = query.where(number > window.before)
+    query = query.order_by(number if window.backward else number.desc()).limit(window.limit + 1)
     async with db.read() as conn:
         rows = (await conn.execute(query)).all()
-    return split_page([_version(r) for r in rows], limit, dataset.version + 1)
+    return window.page([_version(r) for r in rows], dataset.version + 1)
+
+
+# ---- revisions ---------------------------------------------------------------------------
+# A test case keeps its id across versions; each revision of it (its content from one version
+# on) has an id of its own, made from the revision's primary key: the dataset, the case's
+# position and the version the revision was made in. A view of a revision without its
+# expected outputs (a run made without them) is other content, so it has another id.
+
+WITHOUT_OUTPUTS = "no-outputs"
+
+
+@dataclass(frozen=True)
+class RevisionKey:
+    dataset_id: str
+    position: int
+    valid_from: int
+    outputs: bool = True
+
+    @classmethod
+    def parse(cls, value: str) -> "RevisionKey | None":
+        """The key a revision id (``revision_id``) names, or None when ``value`` is not one."""
+        parts = value.split(".")
+        if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != WITHOUT_OUTPUTS):
+            return None
+        dataset_id = canonical_id(parts[0])
+        if dataset_id is None or not all(
+            p.isascii() and p.isdigit() and len(p) <= 18 for p in parts[1:3]
+        ):
+            return None
+        return cls(dataset_id, int(parts[1]), int(parts[2]), outputs=len(parts) == 3)
+
+
+def revision_id(dataset_id: str, case: StoredTestCase, outputs: bool = True) -> str:
+    """The id of a case's content as read: ``<dataset>.<position>.<valid_from>``, and
+    ``.no-outputs`` after it for the case without its expected outputs. (Runs per case.)"""
+    if outputs:
+        return f"{dataset_id}.{case.position}.{case.valid_from}"
+    return f"{dataset_id}.{case.position}.{case.valid_from}.{WITHOUT_OUTPUTS}"
+
+
+@dataclass(frozen=True)
+class Revision:
+    key: RevisionKey
+    project_id: str
+    test_case_type: TestCaseType
+    case: StoredTestCase
+
+
+async def revisions_by_key(
+    conn: AsyncConnection, keys: list[RevisionKey]
+) -> dict[RevisionKey, Revision]:
+    """The revisions with these keys (of any dataset, deleted ones included)."""
+    if not keys:
+        return {}
+    rows = await conn.execute(
+        select(
+            *REVISION_COLUMNS,
+            TestCaseRow.dataset_id,
+            DatasetRow.project_id,
+            DatasetRow.test_case_type,
+        )
+        .join(DatasetRow, DatasetRow.id == TestCaseRow.dataset_id)
+        .where(
+            tuple_(TestCaseRow.dataset_id, TestCaseRow.position, TestCaseRow.valid_from).in_(
+                list({(k.dataset_id, k.position, k.valid_from) for k in keys})
+            )
+        )
+    )
+    found = {(r.dataset_id, r.position, r.valid_from): r for r in rows}
+    revisions = {}
+    for key in keys:
+        row = found.get((key.dataset_id, key.position, key.valid_from))
+        if row is not None:
+            kind = TestCaseType(row.test_case_type)
+            revisions[key] = Revision(key, row.project_id, kind, row)
+    return revisions
 
 
 # ---- writing -----------------------------------------------------------------------------
@@ -595,7 +709,7 @@ async def cases_by_id(
         return {}
     async with db.read() as conn:
         rows = await conn.execute(
-            select(*CASE_COLUMNS).where(
+            select(*REVISION_COLUMNS).where(
                 TestCaseRow.dataset_id == dataset_id,
                 visible_at(version),
                 TestCaseRow.id.in_(case_ids),

@@ -71,3 +71,17 @@ class Unavailable(DomainError):
 
     code, status, title = "service_unavailable", 503, "Service unavailable"
     retry_after_seconds: ClassVar[int] = 1
+
+
+class PersistedQueryNotFound(DomainError):
+    """Apollo's automatic persisted queries: the client then sends the text with its hash."""
+
+    code, status, title = "persisted_query_not_found", 404, "Persisted query not found"
+
+
+class PersistedQueryHashMismatch(DomainError):
+    code, status, title = "persisted_query_hash_mismatch", 400, "Persisted query hash mismatch"
+
+
+class DocumentNotTrusted(DomainError):
+    code, status, title = "document_not_trusted", 403, "Document not trusted"

@@ -266,8 +266,23 @@ async def evaluations_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, 
     return {r.id: _evaluation(r) for r in rows}
 
 
+async def flavors_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, Flavor]:
+    rows = await conn.execute(select(FlavorRow).where(FlavorRow.id.in_(ids)))
+    return {r.id: _flavor(r) for r in rows}
+
+
 async def project_evaluations(conn: AsyncConnection, project_id: str) -> dict[str, Evaluation]:
     rows = await conn.execute(select(EvaluationRow).where(EvaluationRow.project_id == project_id))
+    return {r.id: _evaluation(r) for r in rows}
+
+
+async def projects_evaluations(
+    conn: AsyncConnection, project_ids: list[str]
+) -> dict[str, Evaluation]:
+    """The evaluations of all these projects, by id."""
+    rows = await conn.execute(
+        select(EvaluationRow).where(EvaluationRow.project_id.in_(project_ids))
+    )
     return {r.id: _evaluation(r) for r in rows}
 
 

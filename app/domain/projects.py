@@ -75,6 +75,11 @@ async def list_projects(db: Database, principal: Principal) -> list[Project]:
     return [_project(r) for r in rows]
 
 
+async def projects_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, Project]:
+    rows = await conn.execute(select(ProjectRow).where(ProjectRow.id.in_(ids)))
+    return {r.id: _project(r) for r in rows}
+
+
 async def find_project_by_name(db: Database, name: str) -> Project | None:
     async with db.read() as conn:
         row = (

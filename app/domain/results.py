@@ -18,7 +18,13 @@ from app.db.engine import Database
 from app.db.tables import ResultScore, TestRunCase, TestRunResult
 from app.db.tables import TestCase as TestCaseRow
 from app.db.tables import TestRun as TestRunRow
-from app.domain.datasets import CASE_COLUMNS, StoredTestCase, in_run_subset, visible_at
+from app.domain.datasets import (
+    CASE_COLUMNS,
+    REVISION_COLUMNS,
+    StoredTestCase,
+    in_run_subset,
+    visible_at,
+)
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.evaluations import (
     Evaluation,
@@ -27,11 +33,12 @@ from app.domain.evaluations import (
     check_score,
     is_number,
     project_evaluations,
+    projects_evaluations,
 )
 from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads, loads_or_none
 from app.domain.keys import Principal
-from app.domain.pagination import Page, split_page
+from app.domain.pagination import Page, Window
 from app.domain.scores import Score, ScoreSource, failing_score
 from app.domain.test_runs import TestRun, TestRunStatus
 from app.domain.text import check_name
@@ -480,17 +487,23 @@ async def load_result(conn: AsyncConnection, result_id: str) -> Result:
     return _result(row, (await _scores_of(conn, [result_id]))[result_id])
 
 
+async def results_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, Result]:
+    rows = (await conn.execute(select(*_RESULT_COLUMNS).where(TestRunResult.id.in_(ids)))).all()
+    scores = await _scores_of(conn, [r.id for r in rows])
+    return {r.id: _result(r, scores[r.id]) for r in rows}
+
+
 async def result_page(
     db: Database,
     run: TestRun,
     *,
-    after: tuple[int, int] | None,
-    limit: int,
+    window: Window[tuple[int, int]],
     where: ResultFilter = ResultFilter(),
 ) -> Page[tuple[Result, StoredTestCase]]:
-    """Results in dataset order (then repetition), each with its test case."""
+    """Results in dataset order (then repetition), each with its test case: a keyset
+    ``window`` of (position, repetition) keys."""
     query = (
-        select(*_RESULT_COLUMNS, *(c.label(f"case_{c.expression.name}") for c in CASE_COLUMNS))
+        select(*_RESULT_COLUMNS, *(c.label(f"case_{c.expression.name}") for c in REVISION_COLUMNS))
         .join(
             TestCaseRow,
             and_(
@@ -500,7 +513,13 @@ async def result_page(
             ),
         )
         .where(TestRunResult.test_run_id == run.id)
-        .order_by(TestRunResult.position, TestRunResult.repetition)
+        .order_by(
+            *(
+                (TestRunResult.position.desc(), TestRunResult.repetition.desc())
+                if window.backward
+                else (TestRunResult.position, TestRunResult.repetition)
+            )
+        )
     )
     count = (
         select(func.count()).select_from(TestRunResult).where(TestRunResult.test_run_id == run.id)
@@ -520,19 +539,27 @@ async def result_page(
         for condition in conditions:
             query = query.where(condition)
             count = count.where(condition)
-        if after is not None:
-            position, repetition = after
+        if window.after is not None:
+            position, repetition = window.after
             query = query.where(
                 or_(
                     TestRunResult.position > position,
                     and_(TestRunResult.position == position, TestRunResult.repetition > repetition),
                 )
             )
-        rows = (await conn.execute(query.limit(limit + 1))).all()
+        if window.before is not None:
+            position, repetition = window.before
+            query = query.where(
+                or_(
+                    TestRunResult.position < position,
+                    and_(TestRunResult.position == position, TestRunResult.repetition < repetition),
+                )
+            )
+        rows = (await conn.execute(query.limit(window.limit + 1))).all()
         total = await conn.scalar(count)
-        scores = await _scores_of(conn, [r.id for r in rows[:limit]])
+        scores = await _scores_of(conn, [r.id for r in rows[: window.limit]])
     pairs = [(_result(r, scores[r.id]), _CaseOf(r)) for r in rows]
-    return split_page(pairs, limit, total or 0)
+    return window.page(pairs, total or 0)
 
 
 class _CaseOf:
@@ -646,15 +673,31 @@ def usage_stats(rows: Iterable[tuple[Any, Any, Any, Any]]) -> UsageStats:
 
 
 async def run_usage(conn: AsyncConnection, run_id: str) -> UsageStats:
+    return (await runs_usage(conn, [run_id]))[run_id]
+
+
+async def runs_usage(conn: AsyncConnection, run_ids: list[str]) -> dict[str, UsageStats]:
+    """Usage statistics of each of these runs, in one statement."""
     rows = await conn.execute(
         select(
+            TestRunResult.test_run_id,
             TestRunResult.latency_ms,
             TestRunResult.prompt_tokens,
             TestRunResult.completion_tokens,
             TestRunResult.cost,
-        ).where(TestRunResult.test_run_id == run_id)
+        ).where(
+            TestRunResult.test_run_id.in_(run_ids),
+            or_(
+                TestRunResult.latency_ms.is_not(None),
+                TestRunResult.prompt_tokens.is_not(None),
+                TestRunResult.completion_tokens.is_not(None),
+            ),
+        )
     )
-    return usage_stats(rows.all())
+    by_run: dict[str, list[tuple[Any, Any, Any, Any]]] = defaultdict(list)
+    for run_id, *usage in rows:
+        by_run[run_id].append(tuple(usage))  # type: ignore[arg-type]
+    return {run_id: usage_stats(by_run[run_id]) for run_id in run_ids}
 
 
 @dataclass(frozen=True)
@@ -729,22 +772,44 @@ def stats_of(
 
 async def summarize(db: Database, run: TestRun) -> Summary:
     """Statistics of every evaluation scored in the run (and every targeted one)."""
+    return (await summarize_runs(db, [run]))[0]
+
+
+async def summarize_runs(db: Database, runs: list[TestRun]) -> list[Summary]:
+    """``summarize`` for each of these runs, with the same few statements for any number."""
+    values: dict[str, dict[tuple[ScoreSource, str], list[Any]]] = defaultdict(dict)
+    evaluation_of: dict[str, dict[tuple[ScoreSource, str], str | None]] = defaultdict(dict)
     async with db.read() as conn:
         rows = await conn.execute(
             select(
-                ResultScore.source, ResultScore.name, ResultScore.value, ResultScore.evaluation_id
+                TestRunResult.test_run_id,
+                ResultScore.source,
+                ResultScore.name,
+                ResultScore.value,
+                ResultScore.evaluation_id,
             )
             .join(TestRunResult, TestRunResult.id == ResultScore.result_id)
-            .where(TestRunResult.test_run_id == run.id)
+            .where(TestRunResult.test_run_id.in_([run.id for run in runs]))
         )
-        values: dict[tuple[ScoreSource, str], list[Any]] = defaultdict(list)
-        evaluation_of: dict[tuple[ScoreSource, str], str | None] = {}
-        for source, name, value, evaluation_id in rows:
+        for run_id, source, name, value, evaluation_id in rows:
             key = (ScoreSource(source), name)
-            values[key].append(loads(value))
-            evaluation_of[key] = evaluation_id
-        evaluations = await project_evaluations(conn, run.project_id)
-        usage = await run_usage(conn, run.id)
+            values[run_id].setdefault(key, []).append(loads(value))
+            evaluation_of[run_id][key] = evaluation_id
+        evaluations = await projects_evaluations(conn, list({run.project_id for run in runs}))
+        usage = await runs_usage(conn, [run.id for run in runs])
+    return [
+        _summary(run, values[run.id], evaluation_of[run.id], evaluations, usage[run.id])
+        for run in runs
+    ]
+
+
+def _summary(
+    run: TestRun,
+    values: dict[tuple[ScoreSource, str], list[Any]],
+    evaluation_of: dict[tuple[ScoreSource, str], str | None],
+    evaluations: Mapping[str, Evaluation],
+    usage: UsageStats,
+) -> Summary:
     for evaluation_id in run.target_evaluation_ids:
         evaluation = evaluations.get(evaluation_id)
         if evaluation is not None:

@@ -23,7 +23,7 @@ from app.db.tables import Dataset as DatasetRow
 from app.db.tables import DatasetVersion as DatasetVersionRow
 from app.db.tables import TestCase as TestCaseRow
 from app.domain.datasets import (
-    CASE_COLUMNS,
+    REVISION_COLUMNS,
     Dataset,
     DatasetVersion,
     StoredTestCase,
@@ -169,7 +169,7 @@ async def _current_revisions(
 ) -> dict[str, Any]:
     canonical = {cid for cid in map(canonical_id, case_ids) if cid}
     rows = await conn.execute(
-        select(*CASE_COLUMNS, TestCaseRow.valid_from).where(
+        select(*REVISION_COLUMNS).where(
             TestCaseRow.dataset_id == dataset_id,
             TestCaseRow.id.in_(canonical),
             TestCaseRow.valid_to.is_(None),
@@ -229,7 +229,11 @@ async def update_test_case(
         version.edited = 1
         info = await version.close(conn)
         [case] = await read_cases(
-            conn, dataset.id, version.number, after_position=current.position - 1, limit=1
+            conn,
+            dataset.id,
+            version.number,
+            after_position=current.position - 1,
+            limit=1,
         )
         return EditedCase(dataset, info, case)
 

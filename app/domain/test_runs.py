@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Row, Select, and_, false, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app import metrics
 from app.db.engine import Database
 from app.db.tables import Dataset as DatasetRow
 from app.db.tables import Flavor as FlavorRow
@@ -41,7 +42,7 @@ from app.domain.evaluations import flavor_id_named
 from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads_or_none
 from app.domain.keys import Principal
-from app.domain.pagination import Page, split_page
+from app.domain.pagination import Page, Window
 from app.domain.projects import claimed_project_id, visible_project_id
 from app.domain.scores import failing_score
 from app.domain.text import check_text
@@ -240,7 +241,8 @@ async def create_test_run(
             run = replace(run, status=TestRunStatus.RUNNING)
         if key is not None:
             await idempotency.remember(conn, principal, key, run_id)
-        return run
+    metrics.test_run_created()  # committed; a repeat answered by its idempotency key is not
+    return run
 
 
 async def _choose_cases(
@@ -404,6 +406,10 @@ async def _runs(conn: AsyncConnection, query: Select[Any]) -> list[TestRun]:
     return [_run(r, tuple(evaluations.get(r.id, ())), tuple(criteria.get(r.id, ()))) for r in rows]
 
 
+async def runs_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, TestRun]:
+    return {r.id: r for r in await _runs(conn, _select_runs().where(TestRunRow.id.in_(ids)))}
+
+
 async def get_test_run(
     db: Database, principal: Principal, run_id: str, project_id: str | None = None
 ) -> TestRun:
@@ -428,13 +434,12 @@ async def list_test_runs(
     principal: Principal,
     project_id: str,
     *,
-    after: tuple[datetime, str] | None = None,
+    window: Window[tuple[datetime, str]],
     offset: int = 0,
-    limit: int,
     dataset_id: str | None = None,
     status: TestRunStatus | None = None,
 ) -> Page[TestRun]:
-    """The project's runs, newest first: after the (created_at, id) key (a cursor) or from
+    """The project's runs, newest first: a keyset ``window`` of (created_at, id) keys or from
     ``offset`` (numbered pages); only of one dataset or in one status when asked."""
     async with db.read() as conn:
         pid = await visible_project_id(conn, principal, project_id)
@@ -445,18 +450,30 @@ async def list_test_runs(
         if status is not None:
             conditions.append(TestRunRow.status == status.value)
         query = _select_runs().where(*conditions)
-        if after is not None:
-            created_at, run_id = after
+        if window.after is not None:
+            created_at, run_id = window.after
             query = query.where(
                 or_(
                     TestRunRow.created_at < created_at,
                     and_(TestRunRow.created_at == created_at, TestRunRow.id < run_id),
                 )
             )
-        query = query.order_by(TestRunRow.created_at.desc(), TestRunRow.id.desc())
-        runs = await _runs(conn, query.offset(offset).limit(limit + 1))
+        if window.before is not None:
+            created_at, run_id = window.before
+            query = query.where(
+                or_(
+                    TestRunRow.created_at > created_at,
+                    and_(TestRunRow.created_at == created_at, TestRunRow.id > run_id),
+                )
+            )
+        order = (
+            (TestRunRow.created_at, TestRunRow.id)
+            if window.backward
+            else (TestRunRow.created_at.desc(), TestRunRow.id.desc())
+        )
+        runs = await _runs(conn, query.order_by(*order).offset(offset).limit(window.limit + 1))
         total = await conn.scalar(select(func.count()).select_from(TestRunRow).where(*conditions))
-    return split_page(runs, limit, total or 0)
+    return window.page(runs, total or 0)
 
 
 def run_case_pages(
@@ -468,15 +485,12 @@ def run_case_pages(
     )
 
 
-async def run_case_page(
-    db: Database, run: TestRun, *, after_position: int | None, limit: int
-) -> Page[StoredTestCase]:
+async def run_case_page(db: Database, run: TestRun, *, window: Window[int]) -> Page[StoredTestCase]:
     return await version_page(
         db,
         run.dataset_id,
         run.dataset_version,
         run.case_count,
         subset_of=run.subset_of,
-        after_position=after_position,
-        limit=limit,
+        window=window,
     )

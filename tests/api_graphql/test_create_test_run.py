@@ -32,11 +32,11 @@ mutation Create($input: CreateTestRunInput!) {
     testRun { testCases { edges { node {
       __typename
       ... on CompletionTestCase {
-        id values output metadata mediaInputs
+        id testCaseId values output metadata mediaInputs
         outputMessage { role content { type text } }
         history { role content { type text } }
       }
-      ... on TraceTestCase { id input traceOutput: output customMetadata }
+      ... on TraceTestCase { id testCaseId input traceOutput: output customMetadata }
     } } } }
   }
 }
@@ -134,7 +134,7 @@ async def test_rest_and_graphql_return_the_same_cases_in_the_same_order(api: Api
     )
 
     assert [(c["id"], c["values"], c["output"], c["metadata"]) for c in rest] == [
-        (n["id"], n["values"], n["output"], n["metadata"]) for n in graphql
+        (n["testCaseId"], n["values"], n["output"], n["metadata"]) for n in graphql
     ]
 
 

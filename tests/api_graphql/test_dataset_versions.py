@@ -11,14 +11,14 @@ from tests.support import Api, assert_problem, completion_example, trace_example
 
 UPDATE = """mutation($input: UpdateTestCaseInput!) { updateTestCase(input: $input) {
   version dataset { version testCaseCount }
-  testCase { __typename ... on CompletionTestCase { id output metadata } ... on TraceTestCase { id input } } } }"""
+  testCase { __typename ... on CompletionTestCase { id: testCaseId output metadata } ... on TraceTestCase { id: testCaseId input } } } }"""
 DELETE = """mutation($input: DeleteTestCasesInput!) { deleteTestCases(input: $input) {
   version dataset { version testCaseCount } } }"""
 RUN_CASES = """query($id: ID!) { testRun(id: $id) { datasetVersion testCases { totalCount
-  edges { node { ... on CompletionTestCase { id output } } } } } }"""
+  edges { node { ... on CompletionTestCase { id: testCaseId output } } } } } }"""
 DATASET = """query($id: ID!, $at: Int) { dataset(id: $id) { version testCaseCount
   versions { totalCount edges { node { number added edited deleted testCaseCount } } }
-  testCases(atVersion: $at) { totalCount edges { node { ... on CompletionTestCase { id output } } } } } }"""
+  testCases(atVersion: $at) { totalCount edges { node { ... on CompletionTestCase { id: testCaseId output } } } } } }"""
 
 
 def outputs(connection: dict) -> list:  # type: ignore[type-arg]
@@ -166,7 +166,7 @@ async def test_paging_while_cases_are_added_skips_and_repeats_nothing(api: Api) 
     dataset = await api.dataset_with_cases("qa", [completion_example(i) for i in range(20)])
     original = [c["id"] for c in (await api.get(f"/datasets/id/{dataset['id']}/test-cases")).json()]
     query = """query($id: ID!, $after: String) { dataset(id: $id) { testCases(first: 3, after: $after) {
-        pageInfo { hasNextPage endCursor } edges { node { ... on CompletionTestCase { id } } } } } }"""
+        pageInfo { hasNextPage endCursor } edges { node { ... on CompletionTestCase { id: testCaseId } } } } } }"""
 
     async def add_more() -> None:
         for i in range(10):

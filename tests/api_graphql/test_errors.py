@@ -32,7 +32,7 @@ async def test_target_evaluation_ids_that_are_not_uuids_are_invalid_input(api: A
     error = await create_error(api, datasetName="qa", targetEvaluationIds=["nope"])
 
     assert error["extensions"]["code"] == "INVALID_INPUT"
-    assert error["extensions"]["fields"][0]["loc"] == ["target_evaluation_ids", 0]
+    assert error["extensions"]["fields"][0]["loc"] == ["targetEvaluationIds", 0]
 
 
 async def test_evaluations_not_in_the_project_are_invalid_input(

@@ -19,7 +19,10 @@ GENERAL = build_schema(projection=False)
 QUERIES = [
     """query($id: ID!) { testRun(id: $id) { testCases(first: 50) {
          totalCount pageInfo { hasNextPage endCursor }
-         edges { cursor node { __typename ... on CompletionTestCase { id values } ... on TraceTestCase { id input } } } } } }""",
+         edges { cursor node { __typename ... on CompletionTestCase { id testCaseId values } ... on TraceTestCase { id testCaseId input } } } } } }""",
+    """query($id: ID!) { testRun(id: $id) { testCases(last: 4) {
+         pageInfo { hasPreviousPage startCursor }
+         edges { node { ... on Node { __typename nodeId: id } ... on TraceTestCase { testCaseId } } } } } }""",
     """query($id: ID!) { testRun(id: $id) { testCases { edges { node { ...C ...T } } } } }
        fragment C on CompletionTestCase { key: id vars: values output metadata mediaInputs
          outputMessage { role content { type text } } history { __typename role content { text } } }

@@ -11,7 +11,7 @@ RESULTS = """query($id: ID!, $first: Int, $after: String, $filter: TestCaseResul
   testRun(id: $id) { results(first: $first, after: $after, filter: $filter) {
     totalCount pageInfo { hasNextPage endCursor }
     edges { node { repetition output evalResults
-      testCase { ... on CompletionTestCase { id values } } } } } } }"""
+      testCase { ... on CompletionTestCase { id: testCaseId values } } } } } } }"""
 
 
 async def new_run(api: Api, n: int = 3, **body: object) -> tuple[str, list[str]]:

@@ -13,6 +13,7 @@ from app.db.engine import Database
 from app.domain import datasets, evaluations, keys, projects, results, test_cases, test_runs
 from app.domain.datasets import NewDataset, TestCaseType
 from app.domain.keys import OPERATOR
+from app.domain.pagination import Window
 from app.domain.results import NewResult
 from app.domain.test_runs import NewTestRun
 from tests.browser.conftest import Watched
@@ -53,7 +54,7 @@ async def record_all(
     db: Database, project: Project, run_id: str, helpfulness: list[int], prefix: str
 ) -> None:
     run = await test_runs.get_test_run(db, OPERATOR, run_id)
-    page = await test_runs.run_case_page(db, run, after_position=None, limit=run.case_count)
+    page = await test_runs.run_case_page(db, run, window=Window(run.case_count))
     for i, case in enumerate(page.items):
         await results.record_result(
             db,

@@ -486,6 +486,27 @@ def graphql_operations(
     }  # fmt: skip
 
 
+async def victim_node_ids(victim: Victim) -> list[str]:
+    """The id of every kind of object the victim has, as GraphQL gives them to it."""
+    read = await victim.api.graphql(
+        """query($id: ID!) { testRun(id: $id) {
+          testCases { edges { node { ... on CompletionTestCase { id } } } }
+          results { edges { node { id } } } } }""",
+        {"id": victim.run_id},
+    )
+    run = read["data"]["testRun"]
+    return [
+        victim.api.project_id,
+        victim.dataset["id"],
+        victim.agents["id"],
+        victim.run_id,
+        victim.evaluation_id,
+        victim.flavor_id,
+        run["testCases"]["edges"][0]["node"]["id"],
+        run["results"]["edges"][0]["node"]["id"],
+    ]
+
+
 async def test_every_graphql_field_with_another_projects_key_is_not_found(
     api: Api, victim: Victim
 ) -> None:
@@ -500,7 +521,7 @@ async def test_every_graphql_field_with_another_projects_key_is_not_found(
     operations = graphql_operations(victim, api.project_id)
     # The model catalog is instance-wide: any key reads it, only an admin key changes it.
     catalog_writes = {"upsertModel", "deleteModel"}
-    assert set(operations) | {"projects", "models"} | catalog_writes == fields, (
+    assert set(operations) | {"projects", "node", "nodes", "models"} | catalog_writes == fields, (
         "a GraphQL field has no isolation case here"
     )
 
@@ -520,6 +541,21 @@ async def test_every_graphql_field_with_another_projects_key_is_not_found(
             else f'mutation {{ {write}(input: {{id: "{uuid.uuid4()}"}}) {{ __typename }} }}'
         )
         assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], (write, body)
+    # node and nodes answer an id the key may not see as one that names nothing: null.
+    theirs = await victim_node_ids(victim)
+    found = await api.graphql("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": theirs})
+    assert found == {"data": {"nodes": [None] * len(theirs)}}
+    for node_id in theirs:
+        one = await api.graphql("query($id: ID!) { node(id: $id) { id } }", {"id": node_id})
+        assert one == {"data": {"node": None}}
+    assert (
+        None
+        not in (
+            await victim.api.graphql(
+                "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": theirs}
+            )
+        )["data"]["nodes"]
+    )
 
     await assert_victim_untouched(victim)
 

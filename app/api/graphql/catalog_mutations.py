@@ -6,6 +6,7 @@ from typing import Any
 import strawberry
 
 from app.api.graphql.context import Info
+from app.api.graphql.errors import Loc, relocated
 from app.api.graphql.scalars import JSON
 from app.api.graphql.types.criterion import (
     CriterionType,
@@ -17,6 +18,14 @@ from app.api.graphql.types.model import Model
 from app.api.graphql.types.prompt_template import PromptTemplate, PromptTemplateVersion
 from app.domain import criteria, evaluations, llm_models, prompt_templates
 from app.domain.errors import InvalidInput
+
+# A criterion version's fields arrive under `version` in these inputs.
+VERSION_FIELDS = {"question", "type", "llm_question", "rubric", "llm_eval_enabled", "model_id"}
+
+
+def _under_version(loc: Loc) -> Loc:
+    return ("version", *loc) if loc[:1] and loc[0] in VERSION_FIELDS | {"options"} else loc
+
 
 # ---- inputs --------------------------------------------------------------------------------
 
@@ -431,7 +440,8 @@ class CatalogMutation:
             direction=evaluations.Direction(input.direction),
             is_enabled=input.is_enabled,
         )
-        made = await criteria.create_criterion(ctx.db, ctx.principal, input.project_id, new)
+        with relocated(_under_version):
+            made = await criteria.create_criterion(ctx.db, ctx.principal, input.project_id, new)
         return CreateEvaluationCriterionPayload(criterion=EvaluationCriterion.of(made))
 
     @strawberry.mutation
@@ -482,14 +492,15 @@ class CatalogMutation:
         self, info: Info, input: CreateEvaluationCriterionVersionInput
     ) -> CreateEvaluationCriterionVersionPayload:
         ctx = info.context
-        criterion, version = await criteria.create_criterion_version(
-            ctx.db,
-            ctx.principal,
-            input.project_id,
-            input.criterion_id,
-            input.version.to_domain(),
-            deploy=input.deploy,
-        )
+        with relocated(_under_version):
+            criterion, version = await criteria.create_criterion_version(
+                ctx.db,
+                ctx.principal,
+                input.project_id,
+                input.criterion_id,
+                input.version.to_domain(),
+                deploy=input.deploy,
+            )
         return CreateEvaluationCriterionVersionPayload(
             criterion=EvaluationCriterion.of(criterion),
             version=EvaluationCriterionVersion.of(version),

@@ -12,11 +12,14 @@ from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
 from app.api.auth import database, principal, settings
-from app.api.graphql.loaders import CaseKey, case_loader
+from app.api.graphql.loaders import CaseKey, case_loader, node_loader, summary_loader
 from app.db.engine import Database
 from app.domain.datasets import StoredTestCase
 from app.domain.errors import Unauthenticated
 from app.domain.keys import Principal
+from app.domain.nodes import Node
+from app.domain.results import Summary
+from app.domain.test_runs import TestRun
 from app.settings import Settings
 
 
@@ -26,9 +29,21 @@ class Context(BaseContext):
     settings: Settings
     caller: Principal | None
     cases: DataLoader[CaseKey, StoredTestCase | None] = field(init=False)
+    nodes: DataLoader[str, Node | None] = field(init=False)
+    summaries: DataLoader[TestRun, Summary] = field(init=False)
 
     def __post_init__(self) -> None:
         self.cases = case_loader(self.db)
+        self.nodes = node_loader(self.db, lambda: self.principal)
+        self.summaries = summary_loader(self.db)
+
+    def writing(self) -> "Context":
+        """This context, for a mutation: what the loaders read before may be what it changes
+        (the mutations of one operation run one after another), so they forget it. Cases
+        need not be forgotten: a case at a version never changes."""
+        self.nodes.clear_all()
+        self.summaries.clear_all()
+        return self
 
     @property
     def principal(self) -> Principal:
@@ -38,9 +53,10 @@ class Context(BaseContext):
 
 
 async def get_context(request: Request) -> Context:
-    # GET serves the GraphiQL page only (queries over GET are off); every operation is a POST
-    # and must carry a key.
-    caller = None if request.method == "GET" else await principal(request)
+    # A GET without an operation (GraphiQL's page, or a 400) reads nothing and needs no key;
+    # every operation, over GET or POST, must carry one.
+    page = request.method == "GET" and not {"query", "extensions"} & request.query_params.keys()
+    caller = None if page else await principal(request)
     return Context(db=await database(request), settings=await settings(request), caller=caller)
 
 

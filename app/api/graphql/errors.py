@@ -1,15 +1,29 @@
 """GraphQL errors: every error carries ``extensions.code``; unexpected ones are masked."""
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLSchema,
+    OperationDefinitionNode,
+)
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
+from strawberry.utils.str_converters import to_camel_case
 
 from app.api.request_info import current_request, current_request_id
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, FieldError
+
+Loc = tuple[str | int, ...]
 
 log = logging.getLogger("testruns.errors")
 
@@ -71,6 +85,60 @@ def log_unexpected(errors: list[GraphQLError]) -> None:
             )
 
 
+@contextmanager
+def relocated(rename: Callable[[Loc], Loc]) -> Iterator[None]:
+    """Rewrites where a domain error says the bad field is, for a mutation whose input does
+    not mirror the domain's names (e.g. ``examples`` arrive as ``completionCases``)."""
+    try:
+        yield
+    except DomainError as error:
+        error.errors = [FieldError(rename(e.loc), e.msg) for e in error.errors]
+        raise
+
+
+# Domain names that a GraphQL input type spells otherwise.
+_INPUT_NAMES = {
+    ("CompletionTestCaseInput", "inputs"): "values",
+    ("CompletionTestCasePatch", "inputs"): "values",
+}
+
+
+def input_loc(input_type: GraphQLInputType, loc: Loc) -> list[str | int]:
+    """A domain error's location (REST's snake_case names) in the names of a mutation's
+    GraphQL input: the input's fields are followed down as long as the location names them;
+    what lies below (keys inside a JSON value, say) is kept as it is."""
+    located: list[str | int] = []
+    type_: Any = input_type
+    for index, segment in enumerate(loc):
+        while isinstance(type_, GraphQLNonNull):
+            type_ = type_.of_type
+        if isinstance(segment, int) and isinstance(type_, GraphQLList):
+            located.append(segment)
+            type_ = type_.of_type
+            continue
+        if isinstance(segment, str) and isinstance(type_, GraphQLInputObjectType):
+            name = _INPUT_NAMES.get((type_.name, segment), to_camel_case(segment))
+            if name in type_.fields:
+                located.append(name)
+                type_ = type_.fields[name].type
+                continue
+        located.extend(loc[index:])
+        break
+    return located
+
+
+def _mutation_input(schema: GraphQLSchema, error: GraphQLError) -> GraphQLInputType | None:
+    """The type of the ``input`` argument of the mutation an error was raised by."""
+    if schema.mutation_type is None or not error.nodes or not error.path or len(error.path) != 1:
+        return None
+    node = error.nodes[0]
+    if not isinstance(node, FieldNode):
+        return None
+    field = schema.mutation_type.fields.get(node.name.value)
+    argument = None if field is None else field.args.get("input")
+    return None if argument is None else argument.type
+
+
 class ErrorCodes(MaskErrors):
     """MaskErrors that hides only unexpected exceptions (leaving the request id to quote) and
     gives every error a stable ``extensions.code``."""
@@ -97,5 +165,16 @@ class ErrorCodes(MaskErrors):
             extensions.setdefault("code", _code(error))
             original = error.original_error
             if isinstance(original, DomainError) and original.errors:
-                extensions["fields"] = [e.as_dict() for e in original.errors]
+                extensions["fields"] = self._fields(error, original)
             error.extensions = extensions
+
+    def _fields(self, error: GraphQLError, original: DomainError) -> list[dict[str, Any]]:
+        context = self.execution_context
+        input_type = (
+            _mutation_input(context.schema._schema, error)
+            if context.operation_type is OperationType.MUTATION
+            else None
+        )
+        if input_type is None:
+            return [e.as_dict() for e in original.errors]
+        return [{"loc": input_loc(input_type, e.loc), "msg": e.msg} for e in original.errors]

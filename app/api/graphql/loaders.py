@@ -1,13 +1,15 @@
 """Per-request DataLoaders: lookups that many resolvers make are batched into one query."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from strawberry.dataloader import DataLoader
 
 from app.db.engine import Database
-from app.domain import datasets
+from app.domain import datasets, nodes, results
 from app.domain.datasets import StoredTestCase
+from app.domain.keys import Principal
+from app.domain.test_runs import TestRun
 
 CaseKey = tuple[str, int, str]  # dataset id, version, test case id
 
@@ -26,3 +28,25 @@ def case_loader(db: Database) -> DataLoader[CaseKey, StoredTestCase | None]:
         return [found.get(key) for key in keys]
 
     return DataLoader(load_fn=load)
+
+
+def node_loader(
+    db: Database, principal: Callable[[], Principal]
+) -> DataLoader[str, nodes.Node | None]:
+    """Any object by its id (see ``app.domain.nodes``): every id asked for in one tick of the
+    event loop is found with one query per kind of object."""
+
+    async def load(ids: Sequence[str]) -> list[nodes.Node | None]:
+        found = await nodes.find_nodes(db, principal(), list(ids))
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
+def summary_loader(db: Database) -> DataLoader[TestRun, results.Summary]:
+    """Summaries of the runs asked for in one tick (a page of runs), computed together."""
+
+    async def load(runs: Sequence[TestRun]) -> list[results.Summary]:
+        return await results.summarize_runs(db, list(runs))
+
+    return DataLoader(load_fn=load, cache_key_fn=lambda run: run.id)

@@ -4,6 +4,7 @@ import strawberry
 
 from app.api.graphql.catalog_mutations import CatalogMutation
 from app.api.graphql.context import Info
+from app.api.graphql.errors import Loc, relocated
 from app.api.graphql.inputs import (
     AddTestCasesInput,
     CancelTestRunInput,
@@ -79,6 +80,12 @@ class RecordTestCaseResultPayload:
 
 
 @strawberry.type
+class ScoreTestCaseResultPayload:
+    result: TestCaseResult
+    test_run: TestRun
+
+
+@strawberry.type
 class CompleteTestRunPayload:
     test_run: TestRun
 
@@ -104,7 +111,17 @@ class CreateEvaluationPayload:
 
 
 @strawberry.type
+class UpdateEvaluationPayload:
+    evaluation: Evaluation
+
+
+@strawberry.type
 class CreateFlavorPayload:
+    flavor: Flavor
+
+
+@strawberry.type
+class UpdateFlavorPayload:
     flavor: Flavor
 
 
@@ -130,7 +147,7 @@ class Mutation(CatalogMutation):
 
     @strawberry.mutation(description="Add test cases to a dataset, all in one new version.")
     async def add_test_cases(self, info: Info, input: AddTestCasesInput) -> AddTestCasesPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         dataset = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
         wrong = (
             input.trace_cases
@@ -140,9 +157,15 @@ class Mutation(CatalogMutation):
         if wrong:
             kind = dataset.test_case_type.value
             raise InvalidInput(f"{dataset.name!r} is a {kind} dataset; send {kind}Cases only")
-        added = await test_cases.add_test_cases(
-            ctx.db, ctx.principal, dataset.project_id, dataset.id, input.examples()
+        field = (
+            "completion_cases"
+            if dataset.test_case_type is datasets.TestCaseType.COMPLETION
+            else "trace_cases"
         )
+        with relocated(lambda loc: (field, *loc[1:]) if loc[:1] == ("examples",) else loc):
+            added = await test_cases.add_test_cases(
+                ctx.db, ctx.principal, dataset.project_id, dataset.id, input.examples()
+            )
         dataset = await datasets.find_dataset(ctx.db, ctx.principal, dataset.id)
         return AddTestCasesPayload(
             dataset=Dataset.of(dataset),
@@ -152,7 +175,7 @@ class Mutation(CatalogMutation):
 
     @strawberry.mutation(description="Rename or re-describe a dataset (no new version).")
     async def update_dataset(self, info: Info, input: UpdateDatasetInput) -> UpdateDatasetPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
         dataset = await datasets.update_dataset(
             ctx.db, ctx.principal, found.project_id, found.id, input.to_domain()
@@ -163,7 +186,7 @@ class Mutation(CatalogMutation):
         description="Delete a dataset; CONFLICT if test runs use it, unless force is true."
     )
     async def delete_dataset(self, info: Info, input: DeleteDatasetInput) -> DeleteDatasetPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
         await datasets.delete_dataset(
             ctx.db, ctx.principal, found.project_id, found.id, force=input.force
@@ -174,28 +197,37 @@ class Mutation(CatalogMutation):
     async def update_test_case(
         self, info: Info, input: UpdateTestCaseInput
     ) -> UpdateTestCasePayload:
-        ctx = info.context
+        ctx = info.context.writing()
         found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
         kind = found.test_case_type
         patch = input.completion if kind is datasets.TestCaseType.COMPLETION else input.trace
         other = input.trace if kind is datasets.TestCaseType.COMPLETION else input.completion
         if patch is None or other is not None:
             raise InvalidInput(f"{found.name!r} is a {kind.value} dataset; give {kind.value} only")
-        edited = await test_cases.update_test_case(
-            ctx.db, ctx.principal, found.project_id, found.id, input.test_case_id, patch.changes()
-        )
+        with relocated(lambda loc: (kind.value, *loc)):
+            edited = await test_cases.update_test_case(
+                ctx.db,
+                ctx.principal,
+                found.project_id,
+                found.id,
+                input.test_case_id,
+                patch.changes(),
+            )
         dataset = await datasets.find_dataset(ctx.db, ctx.principal, found.id)
+        # The new revision, read as GraphQL reads cases (with what names the revision).
+        case = await ctx.cases.load((dataset.id, edited.version.number, edited.case.id))
+        assert case is not None  # just written
         return UpdateTestCasePayload(
             dataset=Dataset.of(dataset),
             version=edited.version.number,
-            test_case=case_node(edited.case, kind, include_outputs=True),
+            test_case=case_node(dataset.id, case, kind, include_outputs=True),
         )
 
     @strawberry.mutation(description="Remove test cases, as one new dataset version.")
     async def delete_test_cases(
         self, info: Info, input: DeleteTestCasesInput
     ) -> DeleteTestCasesPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
         version = await test_cases.delete_test_cases(
             ctx.db, ctx.principal, found.project_id, found.id, list(input.test_case_ids)
@@ -223,27 +255,38 @@ class Mutation(CatalogMutation):
     async def record_test_case_result(
         self, info: Info, input: RecordTestCaseResultInput
     ) -> RecordTestCaseResultPayload:
-        ctx = info.context
-        result = await results.record_result(
-            ctx.db, ctx.principal, input.test_run_id, input.to_domain()
-        )
-        return await _result_payload(info, result)
+        ctx = info.context.writing()
+        given = [s.evaluation_id for s in input.scores or ()]
+
+        def score_at(loc: Loc) -> Loc:  # the domain names a score by its evaluation id
+            if loc[:1] == ("scores",) and len(loc) > 1 and loc[1] in given:
+                return ("scores", given.index(str(loc[1])), "value", *loc[2:])
+            return loc
+
+        with relocated(score_at):
+            result = await results.record_result(
+                ctx.db, ctx.principal, input.test_run_id, input.to_domain()
+            )
+        recorded, run = await _result_and_run(info, result)
+        return RecordTestCaseResultPayload(result=recorded, test_run=run)
 
     @strawberry.mutation(description="Add or replace an auto or human score of a result.")
     async def score_test_case_result(
         self, info: Info, input: ScoreTestCaseResultInput
-    ) -> RecordTestCaseResultPayload:
-        ctx = info.context
-        result = await results.score_result(
-            ctx.db,
-            ctx.principal,
-            input.test_run_id,
-            input.test_case_id,
-            input.repetition,
-            input.evaluation_id,
-            input.value,
-        )
-        return await _result_payload(info, result)
+    ) -> ScoreTestCaseResultPayload:
+        ctx = info.context.writing()
+        with relocated(lambda loc: ("value", *loc[2:]) if loc[:1] == ("scores",) else loc):
+            result = await results.score_result(
+                ctx.db,
+                ctx.principal,
+                input.test_run_id,
+                input.test_case_id,
+                input.repetition,
+                input.evaluation_id,
+                input.value,
+            )
+        scored, run = await _result_and_run(info, result)
+        return ScoreTestCaseResultPayload(result=scored, test_run=run)
 
     @strawberry.mutation(
         description="Mark a run completed, whether or not every case has a result."
@@ -251,7 +294,7 @@ class Mutation(CatalogMutation):
     async def complete_test_run(
         self, info: Info, input: CompleteTestRunInput
     ) -> CompleteTestRunPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         await results.complete_run(ctx.db, ctx.principal, input.test_run_id)
         run = await test_runs.get_test_run(ctx.db, ctx.principal, input.test_run_id)
         return CompleteTestRunPayload(test_run=TestRun.of(run))
@@ -261,7 +304,7 @@ class Mutation(CatalogMutation):
         "the run is completed with the results it has."
     )
     async def cancel_test_run(self, info: Info, input: CancelTestRunInput) -> CancelTestRunPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         await execution.cancel_execution(ctx.db, ctx.principal, input.test_run_id)
         run = await test_runs.get_test_run(ctx.db, ctx.principal, input.test_run_id)
         return CancelTestRunPayload(test_run=TestRun.of(run))
@@ -269,26 +312,26 @@ class Mutation(CatalogMutation):
     @strawberry.mutation
     async def update_evaluation(
         self, info: Info, input: UpdateEvaluationInput
-    ) -> CreateEvaluationPayload:
-        ctx = info.context
+    ) -> UpdateEvaluationPayload:
+        ctx = info.context.writing()
         found = await evaluations.find_evaluation(ctx.db, ctx.principal, input.evaluation_id)
         updated = await evaluations.update_evaluation(
             ctx.db, ctx.principal, found.project_id, found.id, input.to_domain()
         )
-        return CreateEvaluationPayload(evaluation=Evaluation.of(updated))
+        return UpdateEvaluationPayload(evaluation=Evaluation.of(updated))
 
     @strawberry.mutation(description="Delete an evaluation no run uses (CONFLICT otherwise).")
     async def delete_evaluation(
         self, info: Info, input: DeleteEvaluationInput
     ) -> DeleteEvaluationPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         found = await evaluations.find_evaluation(ctx.db, ctx.principal, input.evaluation_id)
         await evaluations.delete_evaluation(ctx.db, ctx.principal, found.project_id, found.id)
         return DeleteEvaluationPayload(deleted_evaluation_id=strawberry.ID(found.id))
 
     @strawberry.mutation
-    async def update_flavor(self, info: Info, input: UpdateFlavorInput) -> CreateFlavorPayload:
-        ctx = info.context
+    async def update_flavor(self, info: Info, input: UpdateFlavorInput) -> UpdateFlavorPayload:
+        ctx = info.context.writing()
         updated = await evaluations.update_flavor(
             ctx.db,
             ctx.principal,
@@ -297,20 +340,18 @@ class Mutation(CatalogMutation):
             name=input.name,
             settings=input.settings,
         )
-        return CreateFlavorPayload(flavor=Flavor.of(updated))
+        return UpdateFlavorPayload(flavor=Flavor.of(updated))
 
     @strawberry.mutation(description="Delete a flavor no run was made with (CONFLICT otherwise).")
     async def delete_flavor(self, info: Info, input: DeleteFlavorInput) -> DeleteFlavorPayload:
-        ctx = info.context
+        ctx = info.context.writing()
         await evaluations.delete_flavor(ctx.db, ctx.principal, input.project_id, input.flavor_id)
         return DeleteFlavorPayload(deleted_flavor_id=input.flavor_id)
 
 
-async def _result_payload(info: Info, result: results.Result) -> RecordTestCaseResultPayload:
+async def _result_and_run(info: Info, result: results.Result) -> tuple[TestCaseResult, TestRun]:
     ctx = info.context
     run = await test_runs.get_test_run(ctx.db, ctx.principal, result.test_run_id)
     case = await ctx.cases.load((run.dataset_id, run.dataset_version, result.test_case_id))
     assert case is not None  # a result is only recorded for a case of its run
-    return RecordTestCaseResultPayload(
-        result=TestCaseResult.of(result, case, run), test_run=TestRun.of(run)
-    )
+    return TestCaseResult.of(result, case, run), TestRun.of(run)

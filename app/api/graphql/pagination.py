@@ -7,7 +7,8 @@ from typing import Any, Generic, TypeVar
 import strawberry
 
 from app.domain.errors import InvalidInput
-from app.domain.pagination import Page
+from app.domain.pagination import Page, Window, page_limit
+from app.settings import Settings
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -16,6 +17,8 @@ D = TypeVar("D")
 @strawberry.type
 class PageInfo:
     has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
     end_cursor: str | None
 
 
@@ -36,8 +39,9 @@ def encode_cursor(kind: str, key: str) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, kind: str) -> str | None:
-    """The key inside a cursor of ``kind``; InvalidInput for anything else."""
+def decode_cursor(cursor: str | None, kind: str, name: str = "after") -> str | None:
+    """The key inside a cursor of ``kind`` (given as argument ``name``); InvalidInput for
+    anything else."""
     if cursor is None:
         return None
     try:
@@ -46,18 +50,38 @@ def decode_cursor(cursor: str | None, kind: str) -> str | None:
         text = ""
     prefix, _, key = text.partition(":")
     if prefix != kind or not key:
-        raise InvalidInput.at(("after",), "after is not a cursor of this connection")
+        raise not_a_cursor(name)
     return key
 
 
-def decode_int_cursor(cursor: str | None, kind: str) -> int | None:
-    key = decode_cursor(cursor, kind)
+def not_a_cursor(name: str) -> InvalidInput:
+    return InvalidInput.at((name,), f"{name} is not a cursor of this connection")
+
+
+def decode_int_cursor(cursor: str | None, kind: str, name: str = "after") -> int | None:
+    key = decode_cursor(cursor, kind, name)
     if key is None:
         return None
     try:
         return int(key)
     except ValueError:
-        raise InvalidInput.at(("after",), "after is not a cursor of this connection") from None
+        raise not_a_cursor(name) from None
+
+
+K = TypeVar("K")
+
+
+def window(
+    settings: Settings, first: int | None, after: K | None, last: int | None, before: K | None
+) -> Window[K]:
+    """The keyset window Relay's connection arguments ask for (cursors already decoded into
+    keys): ``first`` items after ``after``, or the ``last`` items before ``before``, a page
+    backwards (also when only ``before`` is given)."""
+    if first is not None and last is not None:
+        raise InvalidInput.at(("last",), "give first or last, not both")
+    if last is not None or (before is not None and first is None):
+        return Window(page_limit(last, settings, "last"), after, before, backward=True)
+    return Window(page_limit(first, settings), after, before)
 
 
 class _LazyEdge:
@@ -82,6 +106,8 @@ def connection(page: Page[D], cursor: Callable[[D], str], node: Callable[[D], T]
         edges=edges,
         page_info=PageInfo(
             has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=cursor(page.items[0]) if page.items else None,
             end_cursor=cursor(page.items[-1]) if page.items else None,
         ),
         total_count=page.total,

@@ -21,12 +21,12 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.extensions.query_depth_limiter import IgnoreContext
-from strawberry.fastapi import GraphQLRouter
 from strawberry.schema.config import BatchingConfig, StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.api.graphql.context import get_context
 from app.api.graphql.errors import ErrorCodes, log_unexpected
+from app.api.graphql.http import GraphQLOverHTTP
 from app.api.graphql.mutations import Mutation
 from app.api.graphql.projection import ProjectingExecutionContext
 from app.api.graphql.queries import Query
@@ -118,7 +118,7 @@ def build_schema(settings: Settings | None = None, *, projection: bool = True) -
 schema = build_schema(Settings())
 
 
-class Router(GraphQLRouter[Any, None]):
+class Router(GraphQLOverHTTP):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
@@ -131,6 +131,6 @@ def graphql_router(settings: Settings) -> Router:
         build_schema(settings),
         path="/graphql",
         context_getter=get_context,
-        allow_queries_via_get=False,
+        allow_queries_via_get=True,  # mutations over GET are refused (405)
         include_in_schema=False,  # GraphQL documents itself (schema.graphql, introspection)
     )

@@ -22,7 +22,7 @@ from app.db.engine import Database
 from app.domain import datasets
 from app.domain.datasets import Dataset, DatasetChanges, NewDataset, TestCaseType
 from app.domain.keys import Principal
-from app.domain.pagination import page_limit
+from app.domain.pagination import Window, page_limit
 from app.settings import Settings
 
 router = APIRouter(prefix="/api/v2/projects/{project_id}", tags=["datasets"], responses=PROBLEMS)
@@ -260,7 +260,7 @@ async def list_datasets(
     """Both kinds, ordered by name, a numbered page at a time."""
     size = page_limit(page_size, config, "page_size")
     found = await datasets.list_datasets(
-        db, caller, project_id, offset=(page - 1) * size, limit=size
+        db, caller, project_id, offset=(page - 1) * size, window=Window(size)
     )
     return DatasetList(
         datasets=[dataset_out(d) for d in found.items],

@@ -32,7 +32,7 @@ from app.domain.datasets import TestCaseType
 from app.domain.execution import Execute, ExecutionState
 from app.domain.jsontext import dumps
 from app.domain.keys import Principal
-from app.domain.pagination import page_limit
+from app.domain.pagination import Window, page_limit
 from app.domain.test_runs import CaseFilter, FailedIn, TestRun, TestRunStatus
 from app.files import result_lines
 from app.settings import Settings
@@ -159,7 +159,7 @@ async def list_test_runs(
         caller,
         project_id,
         offset=(page - 1) * size,
-        limit=size,
+        window=Window(size),
         dataset_id=dataset_id,
         status=status,
     )

@@ -60,7 +60,11 @@ class CaseComparison:
         case = await info.context.cases.load(
             (run.dataset_id, run.dataset_version, self.test_case_id)
         )
-        return None if case is None else case_node(case, run.test_case_type, include_outputs=True)
+        return (
+            None
+            if case is None
+            else case_node(run.dataset_id, case, run.test_case_type, include_outputs=True)
+        )
 
 
 def _cases(

@@ -5,10 +5,17 @@ from datetime import datetime
 import strawberry
 
 from app.api.graphql.context import Info
-from app.api.graphql.pagination import Connection, connection, decode_int_cursor, encode_cursor
+from app.api.graphql.pagination import (
+    Connection,
+    connection,
+    decode_int_cursor,
+    encode_cursor,
+    window,
+)
+from app.api.graphql.types.node import Node
 from app.api.graphql.types.test_case import TestCaseConnection, case_node
 from app.domain import datasets as domain
-from app.domain.pagination import Page, page_limit
+from app.domain.pagination import Page
 
 TestCaseType = strawberry.enum(domain.TestCaseType, name="TestCaseType")
 
@@ -16,12 +23,15 @@ CASE_CURSOR = "case"
 
 
 def case_connection(
-    page: Page[domain.StoredTestCase], kind: domain.TestCaseType, include_outputs: bool
+    dataset_id: str,
+    page: Page[domain.StoredTestCase],
+    kind: domain.TestCaseType,
+    include_outputs: bool,
 ) -> TestCaseConnection:
     return connection(
         page,
         lambda case: encode_cursor(CASE_CURSOR, str(case.position)),
-        lambda case: case_node(case, kind, include_outputs),
+        lambda case: case_node(dataset_id, case, kind, include_outputs),
     )
 
 
@@ -50,8 +60,7 @@ class DatasetVersion:
 
 
 @strawberry.type
-class Dataset:
-    id: strawberry.ID
+class Dataset(Node):
     name: str
     description: str
     test_case_type: TestCaseType
@@ -94,25 +103,44 @@ class Dataset:
         at_version: int | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> TestCaseConnection:
         page = await domain.case_page(
             info.context.db,
             self._dataset,
             version=at_version,
-            after_position=decode_int_cursor(after, CASE_CURSOR),
-            limit=page_limit(first, info.context.settings),
+            window=window(
+                info.context.settings,
+                first,
+                decode_int_cursor(after, CASE_CURSOR),
+                last,
+                decode_int_cursor(before, CASE_CURSOR, "before"),
+            ),
         )
-        return case_connection(page, self._dataset.test_case_type, include_outputs=True)
+        return case_connection(
+            self._dataset.id, page, self._dataset.test_case_type, include_outputs=True
+        )
 
     @strawberry.field(description="Every version, newest first.")
     async def versions(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[DatasetVersion]:
         page = await domain.list_versions(
             info.context.db,
             self._dataset,
-            before=decode_int_cursor(after, VERSION_CURSOR),
-            limit=page_limit(first, info.context.settings),
+            window=window(
+                info.context.settings,
+                first,
+                decode_int_cursor(after, VERSION_CURSOR),
+                last,
+                decode_int_cursor(before, VERSION_CURSOR, "before"),
+            ),
         )
         return connection(
             page, lambda v: encode_cursor(VERSION_CURSOR, str(v.number)), DatasetVersion.of

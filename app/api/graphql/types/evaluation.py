@@ -5,6 +5,7 @@ from datetime import datetime
 import strawberry
 
 from app.api.graphql.scalars import JSON
+from app.api.graphql.types.node import Node
 from app.domain import evaluations as domain
 
 EvaluationKind = strawberry.enum(domain.EvaluationKind, name="EvaluationKind")
@@ -15,8 +16,7 @@ Direction = strawberry.enum(
 
 
 @strawberry.type
-class Evaluation:
-    id: strawberry.ID
+class Evaluation(Node):
     name: str
     description: str
     kind: EvaluationKind
@@ -40,8 +40,7 @@ class Evaluation:
 
 
 @strawberry.type(description="Named model/provider settings a test run can be made with.")
-class Flavor:
-    id: strawberry.ID
+class Flavor(Node):
     name: str
     settings: JSON
     created_at: datetime

@@ -5,10 +5,18 @@ from datetime import datetime
 import strawberry
 
 from app.api.graphql.context import Info
-from app.api.graphql.pagination import Connection, connection, decode_cursor, encode_cursor
+from app.api.graphql.pagination import (
+    Connection,
+    connection,
+    decode_cursor,
+    encode_cursor,
+    not_a_cursor,
+    window,
+)
 from app.api.graphql.types.criterion import EvaluationCriterion, EvaluationCriterionConnection
 from app.api.graphql.types.dataset import Dataset, DatasetConnection
 from app.api.graphql.types.evaluation import Evaluation, Flavor
+from app.api.graphql.types.node import Node
 from app.api.graphql.types.offset_pages import offset_after, offset_connection
 from app.api.graphql.types.prompt_template import PromptTemplate, PromptTemplateConnection
 from app.api.graphql.types.test_run import TestRun, TestRunStatus
@@ -28,20 +36,19 @@ def _run_cursor(run: test_runs.TestRun) -> str:
     return encode_cursor(RUN_CURSOR, f"{run.created_at.isoformat()}|{run.id}")
 
 
-def _decode_run_cursor(after: str | None) -> tuple[datetime, str] | None:
-    key = decode_cursor(after, RUN_CURSOR)
+def _decode_run_cursor(cursor: str | None, name: str = "after") -> tuple[datetime, str] | None:
+    key = decode_cursor(cursor, RUN_CURSOR, name)
     if key is None:
         return None
     created_at, _, run_id = key.partition("|")
     try:
         return datetime.fromisoformat(created_at), run_id
     except ValueError:
-        raise InvalidInput.at(("after",), "after is not a cursor of this connection") from None
+        raise not_a_cursor(name) from None
 
 
 @strawberry.type
-class Project:
-    id: strawberry.ID
+class Project(Node):
     name: str
     created_at: datetime
 
@@ -51,14 +58,24 @@ class Project:
 
     @strawberry.field(description="The project's datasets, ordered by name.")
     async def datasets(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> DatasetConnection:
         page = await datasets.list_datasets(
             info.context.db,
             info.context.principal,
             self.id,
-            after_name=decode_cursor(after, DATASET_CURSOR),
-            limit=page_limit(first, info.context.settings),
+            window=window(
+                info.context.settings,
+                first,
+                decode_cursor(after, DATASET_CURSOR),
+                last,
+                decode_cursor(before, DATASET_CURSOR, "before"),
+            ),
         )
         return connection(page, lambda d: encode_cursor(DATASET_CURSOR, d.name), Dataset.of)
 
@@ -76,6 +93,8 @@ class Project:
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         dataset_id: strawberry.ID | None = None,
         status: TestRunStatus | None = None,
     ) -> TestRunConnection:
@@ -83,8 +102,13 @@ class Project:
             info.context.db,
             info.context.principal,
             self.id,
-            after=_decode_run_cursor(after),
-            limit=page_limit(first, info.context.settings),
+            window=window(
+                info.context.settings,
+                first,
+                _decode_run_cursor(after),
+                last,
+                _decode_run_cursor(before, "before"),
+            ),
             dataset_id=dataset_id,
             status=status,
         )

@@ -6,6 +6,7 @@ import strawberry
 
 from app.api.graphql.scalars import JSON, raw
 from app.api.graphql.types.evaluation import EvaluationKind
+from app.api.graphql.types.node import Node
 from app.api.graphql.types.test_case import TestCase, case_node
 from app.domain import results
 from app.domain.datasets import StoredTestCase
@@ -27,8 +28,7 @@ class Score:
 
 
 @strawberry.type
-class TestCaseResult:
-    id: strawberry.ID
+class TestCaseResult(Node):
     test_case: TestCase
     repetition: int
     output: JSON | None = strawberry.field(description="The output recorded for the case.")
@@ -51,7 +51,7 @@ class TestCaseResult:
         usage = result.usage or results.Usage()
         return cls(
             id=strawberry.ID(result.id),
-            test_case=case_node(case, run.test_case_type, run.include_outputs),
+            test_case=case_node(run.dataset_id, case, run.test_case_type, run.include_outputs),
             repetition=result.repetition,
             output=raw(result.output),
             scores=[

@@ -7,7 +7,8 @@ import strawberry
 
 from app.api.graphql.pagination import Connection
 from app.api.graphql.scalars import JSON, raw
-from app.domain.datasets import StoredTestCase, TestCaseType
+from app.api.graphql.types.node import Node
+from app.domain.datasets import StoredTestCase, TestCaseType, revision_id
 from app.domain.jsontext import RawJSON
 
 
@@ -33,9 +34,17 @@ def _messages(text: str) -> list[Message]:
     ]
 
 
-@strawberry.type(description="A test case of a completion (prompt) dataset.")
-class CompletionTestCase:
-    id: strawberry.ID
+_REVISION = (
+    "This content's own id: it changes when the case is edited, and when a run hides the "
+    "expected outputs."
+)
+_STABLE = "The test case's id, the same in every version (the id REST and mutations take)."
+
+
+@strawberry.type(description="A test case of a completion (prompt) dataset, at one version.")
+class CompletionTestCase(Node):
+    id: strawberry.ID = strawberry.field(description=_REVISION)
+    test_case_id: strawberry.ID = strawberry.field(description=_STABLE)
     values: JSON = strawberry.field(description="The input variables.")
     output: str | None = strawberry.field(description="The expected output.")
     metadata: JSON | None
@@ -52,9 +61,10 @@ class CompletionTestCase:
         return None if self._history is None else _messages(self._history)
 
 
-@strawberry.type(description="A test case of a trace (agent) dataset.")
-class TraceTestCase:
-    id: strawberry.ID
+@strawberry.type(description="A test case of a trace (agent) dataset, at one version.")
+class TraceTestCase(Node):
+    id: strawberry.ID = strawberry.field(description=_REVISION)
+    test_case_id: strawberry.ID = strawberry.field(description=_STABLE)
     input: JSON
     output: JSON | None = strawberry.field(description="The expected output.")
     custom_metadata: JSON | None
@@ -68,13 +78,15 @@ class _StoredCompletionTestCase(CompletionTestCase):
     """A completion case made straight from its stored row: a field's value is made only
     when the query selects it (thousands of cases go through here per request)."""
 
-    __slots__ = ("_case", "_include_outputs")
+    __slots__ = ("_case", "_dataset_id", "_include_outputs")
 
-    def __init__(self, case: StoredTestCase, include_outputs: bool) -> None:
+    def __init__(self, dataset_id: str, case: StoredTestCase, include_outputs: bool) -> None:
+        self._dataset_id = dataset_id
         self._case = case
         self._include_outputs = include_outputs
 
-    id = property(lambda self: self._case.id)
+    id = property(lambda self: revision_id(self._dataset_id, self._case, self._include_outputs))
+    test_case_id = property(lambda self: self._case.id)
     values = property(lambda self: RawJSON(self._case.inputs))
     metadata = property(lambda self: raw(self._case.metadata))
     media_inputs = property(lambda self: raw(self._case.media_inputs))
@@ -93,13 +105,15 @@ class _StoredCompletionTestCase(CompletionTestCase):
 class _StoredTraceTestCase(TraceTestCase):
     """A trace case made straight from its stored row, field by field as selected."""
 
-    __slots__ = ("_case", "_include_outputs")
+    __slots__ = ("_case", "_dataset_id", "_include_outputs")
 
-    def __init__(self, case: StoredTestCase, include_outputs: bool) -> None:
+    def __init__(self, dataset_id: str, case: StoredTestCase, include_outputs: bool) -> None:
+        self._dataset_id = dataset_id
         self._case = case
         self._include_outputs = include_outputs
 
-    id = property(lambda self: self._case.id)
+    id = property(lambda self: revision_id(self._dataset_id, self._case, self._include_outputs))
+    test_case_id = property(lambda self: self._case.id)
     input = property(lambda self: RawJSON(self._case.inputs))
     custom_metadata = property(lambda self: raw(self._case.metadata))
 
@@ -109,9 +123,10 @@ class _StoredTraceTestCase(TraceTestCase):
 
 
 def case_node(
-    case: StoredTestCase, kind: TestCaseType, include_outputs: bool
+    dataset_id: str, case: StoredTestCase, kind: TestCaseType, include_outputs: bool
 ) -> CompletionTestCase | TraceTestCase:
-    """The GraphQL object of a stored case; expected outputs only when ``include_outputs``."""
+    """The GraphQL object of a stored case of a dataset; expected outputs only when
+    ``include_outputs``."""
     if kind is TestCaseType.COMPLETION:
-        return _StoredCompletionTestCase(case, include_outputs)
-    return _StoredTraceTestCase(case, include_outputs)
+        return _StoredCompletionTestCase(dataset_id, case, include_outputs)
+    return _StoredTraceTestCase(dataset_id, case, include_outputs)

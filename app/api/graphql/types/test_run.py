@@ -11,16 +11,17 @@ from app.api.graphql.pagination import (
     decode_cursor,
     decode_int_cursor,
     encode_cursor,
+    not_a_cursor,
+    window,
 )
 from app.api.graphql.scalars import JSON
 from app.api.graphql.types.criterion import EvaluationCriterion
 from app.api.graphql.types.dataset import CASE_CURSOR, Dataset, case_connection
 from app.api.graphql.types.evaluation import Evaluation
+from app.api.graphql.types.node import Node
 from app.api.graphql.types.result import Progress, TestCaseResult, TestRunSummary
 from app.api.graphql.types.test_case import TestCaseConnection
 from app.domain import criteria, datasets, evaluations, execution, results, test_runs
-from app.domain.errors import InvalidInput
-from app.domain.pagination import page_limit
 
 TestRunStatus = strawberry.enum(test_runs.TestRunStatus, name="TestRunStatus")
 ExecutionStatus = strawberry.enum(execution.ExecutionStatus, name="ExecutionStatus")
@@ -106,20 +107,19 @@ class TestCaseResultFilter:
         )
 
 
-def _decode_result_cursor(after: str | None) -> tuple[int, int] | None:
-    key = decode_cursor(after, RESULT_CURSOR)
+def _decode_result_cursor(cursor: str | None, name: str = "after") -> tuple[int, int] | None:
+    key = decode_cursor(cursor, RESULT_CURSOR, name)
     if key is None:
         return None
     position, _, repetition = key.partition(":")
     try:
         return int(position), int(repetition)
     except ValueError:
-        raise InvalidInput.at(("after",), "after is not a cursor of this connection") from None
+        raise not_a_cursor(name) from None
 
 
 @strawberry.type
-class TestRun:
-    id: strawberry.ID
+class TestRun(Node):
     name: str
     description: str
     status: TestRunStatus
@@ -155,21 +155,14 @@ class TestRun:
 
     @strawberry.field
     async def dataset(self, info: Info) -> Dataset:
-        ctx = info.context
-        return Dataset.of(
-            await datasets.find_dataset(
-                ctx.db, ctx.principal, self._run.dataset_id, include_deleted=True
-            )
-        )
+        found = await info.context.nodes.load(self._run.dataset_id)
+        assert isinstance(found, datasets.Dataset)  # a run's dataset is kept while it lives
+        return Dataset.of(found)
 
     @strawberry.field
     async def target_evaluations(self, info: Info) -> list[Evaluation]:
-        if not self._run.target_evaluation_ids:
-            return []
-        found = await evaluations.get_evaluations(
-            info.context.db, info.context.principal, list(self._run.target_evaluation_ids)
-        )
-        return [Evaluation.of(e) for e in found]
+        found = await info.context.nodes.load_many(list(self._run.target_evaluation_ids))
+        return [Evaluation.of(e) for e in found if isinstance(e, evaluations.Evaluation)]
 
     @strawberry.field(description="The evaluation criteria the run is to be scored on.")
     async def target_criteria(self, info: Info) -> list[EvaluationCriterion]:
@@ -182,15 +175,27 @@ class TestRun:
 
     @strawberry.field(description="The run's test cases: its pinned dataset version, in order.")
     async def test_cases(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> TestCaseConnection:
         page = await test_runs.run_case_page(
             info.context.db,
             self._run,
-            after_position=decode_int_cursor(after, CASE_CURSOR),
-            limit=page_limit(first, info.context.settings),
+            window=window(
+                info.context.settings,
+                first,
+                decode_int_cursor(after, CASE_CURSOR),
+                last,
+                decode_int_cursor(before, CASE_CURSOR, "before"),
+            ),
         )
-        return case_connection(page, self._run.test_case_type, self._run.include_outputs)
+        return case_connection(
+            self._run.dataset_id, page, self._run.test_case_type, self._run.include_outputs
+        )
 
     @strawberry.field(description="Recorded results in dataset order, each with its case.")
     async def results(
@@ -198,14 +203,21 @@ class TestRun:
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: TestCaseResultFilter | None = None,
     ) -> Connection[TestCaseResult]:
         run = self._run
         page = await results.result_page(
             info.context.db,
             run,
-            after=_decode_result_cursor(after),
-            limit=page_limit(first, info.context.settings),
+            window=window(
+                info.context.settings,
+                first,
+                _decode_result_cursor(after),
+                last,
+                _decode_result_cursor(before, "before"),
+            ),
             where=filter.to_domain() if filter else results.ResultFilter(),
         )
         return connection(
@@ -220,4 +232,4 @@ class TestRun:
 
     @strawberry.field(description="Statistics of every evaluation, by source.")
     async def summary(self, info: Info) -> TestRunSummary:
-        return TestRunSummary.of(await results.summarize(info.context.db, self._run))
+        return TestRunSummary.of(await info.context.summaries.load(self._run))

@@ -7,10 +7,10 @@ export const CASE_FIELDS = `
   fragment CaseFields on TestCase {
     __typename
     ... on CompletionTestCase {
-      id values expectedText: output metadata
+      id testCaseId values expectedText: output metadata
       history { role content { text } }
     }
-    ... on TraceTestCase { id input expectedJson: output customMetadata }
+    ... on TraceTestCase { id testCaseId input expectedJson: output customMetadata }
   }`;
 
 function field(label, value, limit) {
@@ -39,7 +39,7 @@ export function caseView(testCase, limit = 600) {
     const history = testCase.history || [];
     return h(
       "div",
-      { class: "case completion", "data-case-id": testCase.id },
+      { class: "case completion", "data-case-id": testCase.testCaseId },
       h("span", { class: "badge kind" }, "completion"),
       variables(testCase.values),
       history.length
@@ -55,7 +55,7 @@ export function caseView(testCase, limit = 600) {
   }
   return h(
     "div",
-    { class: "case trace", "data-case-id": testCase.id },
+    { class: "case trace", "data-case-id": testCase.testCaseId },
     h("span", { class: "badge kind" }, "trace"),
     field("Input", testCase.input, limit),
     field("Expected output", testCase.expectedJson, limit),
