@@ -236,10 +236,23 @@ def serve(
     port: Annotated[int, typer.Option()] = 8000,
     workers: Annotated[int, typer.Option(help="Processes serving the app.")] = 1,
     log_level: Annotated[str, typer.Option()] = "info",
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run server-executed test runs in each process too "
+            "(default: TESTRUNS_EMBEDDED_WORKER, on).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the REST and GraphQL APIs with uvicorn. On SIGTERM (or Ctrl-C) it stops accepting
     connections and lets requests in flight finish, for up to TESTRUNS_SHUTDOWN_TIMEOUT_SECONDS."""
+    import os
+
     import uvicorn
+
+    if not worker:
+        os.environ["TESTRUNS_EMBEDDED_WORKER"] = "false"
 
     uvicorn.run(
         "app.main:create_app",
@@ -258,6 +271,86 @@ def serve(
         # deflate state per connection) than it saves.
         ws_per_message_deflate=False,
     )
+
+
+@cli.command("worker")
+def worker_command(
+    capacity: Annotated[
+        int | None, typer.Option(help="Tasks in flight at once (default TESTRUNS_WORKER_CAPACITY).")
+    ] = None,
+) -> None:
+    """Work on server-executed test runs until stopped (SIGTERM or Ctrl-C): any number of
+    workers, on any machines, share the work through the database."""
+    import signal
+
+    from app.runner.worker import Worker
+
+    logging.getLogger("testruns").setLevel(logging.INFO)
+
+    async def work(db: Database, _: Settings) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        worker = Worker(db, capacity=capacity)
+        typer.echo(f"Worker {worker.owner} started", err=True)
+        await worker.run(stop)
+        typer.echo(
+            f"Worker {worker.owner} stopped: {worker.stats.completed} completed, "
+            f"{worker.stats.errored} errored",
+            err=True,
+        )
+
+    _run(work)
+
+
+@cli.command("run")
+def run_command(
+    project: Annotated[str, typer.Option("--project", help="The project's id.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="The dataset's name.")],
+    prompt_version: Annotated[
+        str, typer.Option("--prompt-version", help="The prompt template version's id.")
+    ],
+    baseline: Annotated[
+        str | None, typer.Option("--baseline", help="A run to compare with.")
+    ] = None,
+    fail_on_regression: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-regression", help="Exit 1 when an evaluation regressed significantly."
+        ),
+    ] = False,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", dir_okay=False, help="Write a JUnit XML report.")
+    ] = None,
+    repetitions: Annotated[int, typer.Option(help="Times each case is run.")] = 1,
+    concurrency: Annotated[int, typer.Option(help="Cases in flight at once.")] = 4,
+    name: Annotated[str | None, typer.Option(help="The run's name.")] = None,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Work on the run in this process too, or only wait for other workers.",
+        ),
+    ] = True,
+) -> None:
+    """Run a dataset through a prompt version on the server side, wait, and compare with a
+    baseline: the CI gate. The run's id is printed alone on the last line."""
+    from app.runner.gate import GateRequest, run_gate
+
+    request = GateRequest(
+        project_id=project,
+        dataset=dataset,
+        prompt_version_id=prompt_version,
+        repetitions=repetitions,
+        concurrency=concurrency,
+        name=name,
+        baseline=baseline,
+        fail_on_regression=fail_on_regression,
+        junit_path=junit,
+        worker=worker,
+    )
+    raise typer.Exit(_run(lambda db, _: run_gate(db, request)))
 
 
 def log_config(level: str) -> dict[str, Any]:

@@ -195,6 +195,9 @@ def _cell(value: Any) -> str:
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
+USAGE_COLUMNS = ("latency_ms", "prompt_tokens", "completion_tokens", "cost")
+
+
 class ResultsCsv:
     """CSV of a run's results: one row per case (per repetition), a column per score."""
 
@@ -212,6 +215,7 @@ class ResultsCsv:
 
     def header(self) -> bytes:
         columns = ["test_case_id", "repetition", "inputs", "expected_output", "output"]
+        columns += list(USAGE_COLUMNS)
         return self._line(columns + [f"{source}.{name}" for source, name in self.score_columns])
 
     def row(self, row: dict[str, Any]) -> bytes:
@@ -223,6 +227,7 @@ class ResultsCsv:
                 _cell(row["inputs"]),
                 _cell(row["expected_output"]),
                 _cell(row["output"]),
+                *(_cell(row.get(column)) for column in USAGE_COLUMNS),
                 *(_cell(scores.get(source, {}).get(name)) for source, name in self.score_columns),
             ]
         )

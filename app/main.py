@@ -24,6 +24,7 @@ from app.api.rest import (
     test_runs,
 )
 from app.db.engine import Database
+from app.runner.worker import embedded_worker
 from app.settings import Settings
 from app.tuning import tune_for_serving
 
@@ -38,7 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         tune_for_serving()
-        yield
+        async with embedded_worker(db):
+            yield
         await db.dispose()
         metrics.unwatch_pool(db.engine)
         metrics.process_exiting()

@@ -57,6 +57,21 @@ class Settings(BaseSettings):
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
 
+    # Test runs the server executes. `testruns serve` runs a worker in each process unless
+    # this is off (or --no-worker); `testruns worker` runs one alone.
+    embedded_worker: bool = True
+    # Tasks a worker works on at once, how long its lease on one lasts without renewal, and
+    # how often an idle worker looks for work.
+    worker_capacity: int = Field(default=32, ge=1)
+    worker_lease_seconds: float = Field(default=60.0, gt=0)
+    worker_poll_seconds: float = Field(default=0.5, gt=0)
+    # Calls to one model at once from one process; retries of failed calls.
+    provider_concurrency_per_model: int = Field(default=32, ge=1)
+    provider_timeout_seconds: float = Field(default=60.0, gt=0)
+    provider_max_attempts: int = Field(default=6, ge=1)
+    provider_backoff_seconds: float = Field(default=0.5, ge=0)
+    provider_max_backoff_seconds: float = Field(default=30.0, ge=0)
+    provider_max_retry_after_seconds: float = Field(default=120.0, ge=0)
     # Operations. Prometheus metrics at /metrics (off: /metrics is 404). Traces go over
     # OTLP/HTTP to the standard OTEL_EXPORTER_OTLP_ENDPOINT when it is set (other OTEL_*
     # variables, such as OTEL_SERVICE_NAME, are read by the OpenTelemetry SDK itself).

@@ -121,6 +121,8 @@ TIERS = {
     "api_web": "api",
     "db": "api",
     "e2e": "e2e",
+    # Runs the server executes, against a real HTTP server speaking the OpenAI API.
+    "runner": "e2e",
     "browser": "browser",
 }
 

@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -309,6 +310,11 @@ class TestRunResult(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What the model call cost, when known (the server's own runs, or a client's call_info).
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    cost: Mapped[float | None] = mapped_column(Float)
 
 
 class ResultScore(Base):
@@ -498,6 +504,57 @@ class TestRunCriterion(Base):
     criterion_id: Mapped[str] = mapped_column(
         UUIDText, ForeignKey("evaluation_criteria.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class TestRunExecution(Base):
+    """A run the server executes itself: which prompt version, how often, how wide."""
+
+    __tablename__ = "test_run_executions"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'finished', 'cancelled')", name="status"),
+    )
+
+    test_run_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("test_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    prompt_template_version_id: Mapped[str] = mapped_column(UUIDText)
+    repetitions: Mapped[int] = mapped_column(Integer)
+    concurrency: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TestRunTask(Base):
+    """The work queue: one row per case and repetition of an executed run.
+
+    A worker claims a task by setting ``lease_owner`` and ``lease_expires_at``; a lease that
+    expires (its worker died) lets another worker take the task over.
+    """
+
+    __tablename__ = "test_run_tasks"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'leased', 'completed', 'errored', 'cancelled')", name="status"
+        ),
+        Index("ix_test_run_tasks_claim", "test_run_id", "status", "position", "repetition"),
+    )
+
+    test_run_id: Mapped[str] = mapped_column(
+        UUIDText, ForeignKey("test_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    test_case_id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
+    repetition: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Why the case failed (the provider's message, scrubbed of keys), when it did.
+    error: Mapped[str | None] = mapped_column(Text)
+    # Judges that could not score the output: evaluation name → why.
+    evaluation_errors: Mapped[str | None] = mapped_column(JSONText)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class PersistedQuery(Base):

@@ -4,8 +4,11 @@ For every evaluation scored in both runs, each shared case gives one paired diff
 (candidate minus base; a boolean counts 1 for pass, 0 for fail; repetitions of a case are
 averaged first). The mean difference comes with a 95% confidence interval from Student's t
 distribution, and with how many cases improved (wins), stayed (ties) or got worse (losses).
-Whether a change is an improvement follows the evaluation's (or criterion's) direction: for
-one where lower is better, a fall is a win.
+
+Better is the evaluation's (or criterion's) direction: higher by default, lower when it
+says so; wins and losses follow it. An evaluation **regressed** when its confidence interval
+lies entirely on the worse side of zero, or, for a pass/fail one, when McNemar's exact test
+finds the cases that went from pass to fail significantly more than the reverse (p < 0.05).
 """
 
 import math
@@ -23,7 +26,7 @@ from app.domain.errors import InvalidInput
 from app.domain.evaluations import Direction, EvaluationKind, is_number
 from app.domain.jsontext import loads, loads_or_none
 from app.domain.keys import Principal
-from app.domain.results import infer_kind
+from app.domain.results import UsageStats, infer_kind, run_usage
 from app.domain.scores import ScoreSource
 from app.domain.test_runs import TestRun, get_test_run
 
@@ -51,6 +54,18 @@ def t_critical(df: int) -> float:
     )
 
 
+SIGNIFICANCE = 0.05
+
+
+def mcnemar_p(worse: int, better: int) -> float:
+    """Two-sided exact McNemar p-value for ``worse`` and ``better`` discordant pairs."""
+    n = worse + better
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(worse, better) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
 @dataclass(frozen=True)
 class EvaluationDelta:
     name: str
@@ -66,6 +81,23 @@ class EvaluationDelta:
     ties: int
     losses: int
     direction: Direction = Direction.HIGHER
+    # McNemar's exact p-value, for a pass/fail evaluation.
+    p_value: float | None = None
+
+    @property
+    def regressed(self) -> bool:
+        """Significantly worse: the interval is all on the worse side of zero, or (pass/fail)
+        McNemar's test says the candidate fails significantly more cases."""
+        if self.pairs < 2:
+            return False
+        if self.direction is Direction.HIGHER:
+            ci_worse = self.ci_high is not None and self.ci_high < 0
+        else:
+            ci_worse = self.ci_low is not None and self.ci_low > 0
+        test_worse = (
+            self.p_value is not None and self.p_value < SIGNIFICANCE and self.losses > self.wins
+        )
+        return ci_worse or test_worse
 
 
 @dataclass(frozen=True)
@@ -104,6 +136,13 @@ class Comparison:
     evaluations: list[EvaluationDelta]
     regressions: list[CaseChange]
     improvements: list[CaseChange]
+    base_usage: UsageStats | None = None
+    candidate_usage: UsageStats | None = None
+
+    @property
+    def regressed(self) -> list[EvaluationDelta]:
+        """The evaluations on which the candidate is significantly worse."""
+        return [e for e in self.evaluations if e.regressed]
 
 
 def paired_delta(
@@ -138,6 +177,11 @@ def paired_delta(
         ties=sum(1 for d in deltas if d == 0),
         losses=sum(1 for d in deltas if sign * d < 0),
         direction=direction,
+        p_value=mcnemar_p(
+            sum(1 for d in deltas if sign * d < 0), sum(1 for d in deltas if sign * d > 0)
+        )
+        if kind is EvaluationKind.BOOLEAN
+        else None,
     )
 
 
@@ -187,19 +231,19 @@ async def compare_runs(
         raise InvalidInput.at(("candidateId",), "only runs of the same dataset can be compared")
     base_scores, base_outputs = await _run_scores(db, base)
     candidate_scores, candidate_outputs = await _run_scores(db, candidate)
-    shared = base_outputs.keys() & candidate_outputs.keys()
     async with db.read() as conn:
         directions = await score_directions(conn, base.project_id)
+    shared = base_outputs.keys() & candidate_outputs.keys()
 
     evaluations = []
     changes: dict[str, list[ScoreChange]] = defaultdict(list)
     for key in sorted(base_scores.keys() & candidate_scores.keys()):
         source, name = key
-        direction = directions.get(name, Direction.HIGHER)
         by_base, by_candidate = base_scores[key], candidate_scores[key]
         kind = infer_kind([v for values in by_base.values() for v in values])
         if kind is EvaluationKind.CATEGORY:
             continue  # categories have no order to improve along
+        direction = directions.get(name, Direction.HIGHER)
         pairs = []
         for case_id in sorted(by_base.keys() & by_candidate.keys() & shared):
             base_values = [n for n in map(_as_number, by_base[case_id]) if n is not None]
@@ -227,4 +271,11 @@ async def compare_runs(
         evaluations=evaluations,
         regressions=[case_change(c) for c in ordered if any(s.gain < 0 for s in changes[c])],
         improvements=[case_change(c) for c in ordered if all(s.gain > 0 for s in changes[c])],
+        base_usage=await _usage(db, base),
+        candidate_usage=await _usage(db, candidate),
     )
+
+
+async def _usage(db: Database, run: TestRun) -> UsageStats:
+    async with db.read() as conn:
+        return await run_usage(conn, run.id)

@@ -6,6 +6,7 @@ retried request changes nothing). A recording that carries ``test_run_info`` is 
 of that test case in that run; its ``eval_results`` are client evaluations.
 """
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,12 +19,19 @@ from app.db.engine import Database
 from app.db.tables import Recording as RecordingRow
 from app.db.tables import Session as SessionRow
 from app.domain.errors import Conflict, InvalidInput, NotFound
-from app.domain.evaluations import project_evaluations
+from app.domain.evaluations import is_number, project_evaluations
 from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads_or_none
 from app.domain.keys import Principal
 from app.domain.projects import visible_project_id
-from app.domain.results import NewResult, lock_run, update_result, write_result
+from app.domain.results import (
+    LockedRun,
+    NewResult,
+    Usage,
+    lock_run,
+    update_result,
+    write_result,
+)
 
 
 class RecordingKind(StrEnum):
@@ -79,6 +87,29 @@ def completion_output(messages: Any) -> Any:
     ):
         return "".join(p["text"] for p in content)
     return content if isinstance(content, str) else dict(last)
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def usage_of(call_info: Any) -> Usage | None:
+    """Latency and tokens a client's ``call_info`` tells (``start_time``/``end_time`` in
+    seconds, ``usage.prompt_tokens``/``completion_tokens``); None when it tells neither."""
+    if not isinstance(call_info, Mapping):
+        return None
+    start, end = call_info.get("start_time"), call_info.get("end_time")
+    latency = None
+    if is_number(start) and is_number(end) and end >= start:
+        latency = (end - start) * 1000
+    usage = call_info.get("usage")
+    usage = usage if isinstance(usage, Mapping) else {}
+    found = Usage(
+        latency_ms=latency,
+        prompt_tokens=_count(usage.get("prompt_tokens")),
+        completion_tokens=_count(usage.get("completion_tokens")),
+    )
+    return None if found == Usage() else found
 
 
 def _object(value: Any, field: str) -> dict[str, Any] | None:
@@ -189,6 +220,7 @@ async def _record(
                     output=output,
                     eval_results=eval_results,
                     recording_id=recording_id,
+                    usage=usage_of(body.get("call_info")),
                 ),
                 await project_evaluations(conn, pid),
             )
@@ -370,3 +402,36 @@ async def delete_session(
         )
         if deleted.rowcount == 0:
             raise NotFound(f"session {session_id} not found")
+
+
+async def record_run_completion(
+    conn: AsyncConnection,
+    run: LockedRun,
+    info: TestRunInfo,
+    body: Mapping[str, Any],
+    *,
+    output: Any,
+    judged: Mapping[str, Any],
+    usage: Usage,
+) -> str:
+    """Record a completion the server made itself for a case of an executed run, in a write
+    transaction holding ``run``: a recording in the run's session (whose id is the run's)
+    and the case's result, exactly as a client's recording would make them. Its id is
+    derived from the run, case and repetition, so doing it again replaces it."""
+    recording_id = str(uuid.uuid5(uuid.UUID(run.id), f"{info.test_case_id}/{info.repetition}"))
+    await _session(conn, run.project_id, run.id, None)
+    await _save(conn, run.project_id, run.id, recording_id, RecordingKind.COMPLETION, body, info)
+    await write_result(
+        conn,
+        run,
+        NewResult(
+            test_case_id=info.test_case_id,
+            repetition=info.repetition,
+            output=output,
+            recording_id=recording_id,
+            judged=judged,
+            usage=usage,
+        ),
+        {},
+    )
+    return recording_id

@@ -48,6 +48,16 @@ MAX_CLIENT_VALUE = 1_000
 
 
 @dataclass(frozen=True)
+class Usage:
+    """What producing an output cost: time, tokens and money (each when known)."""
+
+    latency_ms: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost: float | None = None
+
+
+@dataclass(frozen=True)
 class NewResult:
     """What a recording says about one case of a run."""
 
@@ -58,6 +68,9 @@ class NewResult:
     # Evaluation id → value, for the project's auto and human evaluations.
     scores: Mapping[str, Any] = field(default_factory=dict)
     recording_id: str | None = None
+    # Name → value, scored by the server's LLM judges (criteria, not evaluations).
+    judged: Mapping[str, Any] = field(default_factory=dict)
+    usage: Usage | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,7 @@ class Result:
     scores: tuple[Score, ...]
     created_at: datetime
     updated_at: datetime
+    usage: "Usage | None" = None
 
 
 @dataclass(frozen=True)
@@ -261,7 +275,15 @@ async def write_result(
     scores = _client_scores(new.eval_results, "eval_results") + _evaluation_scores(
         new.scores, evaluations
     )
+    scores += [Score(ScoreSource.AUTO, name, value) for name, value in new.judged.items()]
     output = None if new.output is None else _output_json(new.output)
+    usage = new.usage or Usage()
+    metrics = {
+        "latency_ms": usage.latency_ms,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "cost": usage.cost,
+    }
     now = utcnow()
     existing = await conn.scalar(
         select(TestRunResult.id).where(
@@ -275,7 +297,7 @@ async def write_result(
         await conn.execute(
             update(TestRunResult)
             .where(TestRunResult.id == existing)
-            .values(output=output, recording_id=new.recording_id, updated_at=now)
+            .values(output=output, recording_id=new.recording_id, updated_at=now, **metrics)
         )
         await conn.execute(delete(ResultScore).where(ResultScore.result_id == existing))
         result_id, new_case = existing, False
@@ -299,6 +321,7 @@ async def write_result(
                 recording_id=new.recording_id,
                 created_at=now,
                 updated_at=now,
+                **metrics,
             )
         )
     await _replace_scores(conn, result_id, scores)
@@ -423,6 +446,10 @@ _RESULT_COLUMNS = (
     TestRunResult.recording_id,
     TestRunResult.created_at,
     TestRunResult.updated_at,
+    TestRunResult.latency_ms,
+    TestRunResult.prompt_tokens,
+    TestRunResult.completion_tokens,
+    TestRunResult.cost,
 )
 
 
@@ -454,6 +481,7 @@ def _result(row: Any, scores: list[Score]) -> Result:
         scores=tuple(scores),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        usage=Usage(row.latency_ms, row.prompt_tokens, row.completion_tokens, row.cost),
     )
 
 
@@ -579,19 +607,120 @@ class EvaluationStats:
         return stats
 
 
+def percentile(ordered: list[float], fraction: float) -> float | None:
+    """The ``fraction`` quantile of sorted values, interpolating between neighbours."""
+    if not ordered:
+        return None
+    at = (len(ordered) - 1) * fraction
+    low = int(at)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (at - low)
+
+
+@dataclass(frozen=True)
+class UsageStats:
+    """Latency, tokens and cost over a run's results that recorded them."""
+
+    count: int
+    latency_mean_ms: float | None
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float | None
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "latency_ms": {
+                "mean": self.latency_mean_ms,
+                "p50": self.latency_p50_ms,
+                "p95": self.latency_p95_ms,
+            },
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+            "cost": self.cost,
+        }
+
+
+def usage_stats(rows: Iterable[tuple[Any, Any, Any, Any]]) -> UsageStats:
+    """From (latency_ms, prompt_tokens, completion_tokens, cost) of each result."""
+    latencies: list[float] = []
+    prompt = completion = count = 0
+    cost: float | None = None
+    for latency, prompt_tokens, completion_tokens, result_cost in rows:
+        if latency is None and prompt_tokens is None and completion_tokens is None:
+            continue
+        count += 1
+        if latency is not None:
+            latencies.append(float(latency))
+        prompt += prompt_tokens or 0
+        completion += completion_tokens or 0
+        if result_cost is not None:
+            cost = (cost or 0.0) + float(result_cost)
+    latencies.sort()
+    return UsageStats(
+        count=count,
+        latency_mean_ms=sum(latencies) / len(latencies) if latencies else None,
+        latency_p50_ms=percentile(latencies, 0.5),
+        latency_p95_ms=percentile(latencies, 0.95),
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        cost=cost,
+    )
+
+
+async def run_usage(conn: AsyncConnection, run_id: str) -> UsageStats:
+    return (await runs_usage(conn, [run_id]))[run_id]
+
+
+async def runs_usage(conn: AsyncConnection, run_ids: list[str]) -> dict[str, UsageStats]:
+    """Usage statistics of each of these runs, in one statement."""
+    rows = await conn.execute(
+        select(
+            TestRunResult.test_run_id,
+            TestRunResult.latency_ms,
+            TestRunResult.prompt_tokens,
+            TestRunResult.completion_tokens,
+            TestRunResult.cost,
+        ).where(
+            TestRunResult.test_run_id.in_(run_ids),
+            or_(
+                TestRunResult.latency_ms.is_not(None),
+                TestRunResult.prompt_tokens.is_not(None),
+                TestRunResult.completion_tokens.is_not(None),
+            ),
+        )
+    )
+    by_run: dict[str, list[tuple[Any, Any, Any, Any]]] = defaultdict(list)
+    for run_id, *usage in rows:
+        by_run[run_id].append(tuple(usage))  # type: ignore[arg-type]
+    return {run_id: usage_stats(by_run[run_id]) for run_id in run_ids}
+
+
 @dataclass(frozen=True)
 class Summary:
     auto: list[EvaluationStats]
     human: list[EvaluationStats]
     client: list[EvaluationStats]
+    usage: UsageStats | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The ``summary_statistics`` object of the REST API (the Freeplay SDK reads it)."""
-        return {
+        """The ``summary_statistics`` object of the REST API (the Freeplay SDK reads it);
+        ``usage`` (ours) when results recorded latency or tokens."""
+        summary: dict[str, Any] = {
             "auto_evaluation": {s.name: s.as_dict() for s in self.auto},
             "human_evaluation": {s.name: s.as_dict() for s in self.human},
             "client_evaluation": {s.name: s.as_dict() for s in self.client},
         }
+        if self.usage is not None and self.usage.count:
+            summary["usage"] = self.usage.as_dict()
+        return summary
 
 
 def infer_kind(values: list[Any]) -> EvaluationKind:
@@ -670,7 +799,11 @@ async def summarize_runs(db: Database, runs: list[TestRun]) -> list[Summary]:
             values[run_id].setdefault(key, []).append(loads(value))
             evaluation_of[run_id][key] = evaluation_id
         evaluations = await projects_evaluations(conn, list({run.project_id for run in runs}))
-    return [_summary(run, values[run.id], evaluation_of[run.id], evaluations) for run in runs]
+        usage = await runs_usage(conn, [run.id for run in runs])
+    return [
+        _summary(run, values[run.id], evaluation_of[run.id], evaluations, usage[run.id])
+        for run in runs
+    ]
 
 
 def _summary(
@@ -678,6 +811,7 @@ def _summary(
     values: dict[tuple[ScoreSource, str], list[Any]],
     evaluation_of: dict[tuple[ScoreSource, str], str | None],
     evaluations: Mapping[str, Evaluation],
+    usage: UsageStats,
 ) -> Summary:
     for evaluation_id in run.target_evaluation_ids:
         evaluation = evaluations.get(evaluation_id)
@@ -694,6 +828,7 @@ def _summary(
         auto=by_source[ScoreSource.AUTO],
         human=by_source[ScoreSource.HUMAN],
         client=by_source[ScoreSource.CLIENT],
+        usage=usage,
     )
 
 
@@ -710,8 +845,10 @@ class ExportRow:
     expected_output: Any
     output: Any
     scores: dict[str, dict[str, Any]]  # source → name → value
+    usage: Usage | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        usage = self.usage or Usage()
         return {
             "test_case_id": self.test_case_id,
             "repetition": self.repetition,
@@ -719,6 +856,10 @@ class ExportRow:
             "expected_output": self.expected_output,
             "output": self.output,
             "scores": self.scores,
+            "latency_ms": usage.latency_ms,
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "cost": usage.cost,
         }
 
 
@@ -771,6 +912,14 @@ async def export_rows(db: Database, run: TestRun, page: int = 500) -> AsyncItera
                     expected_output=expected,
                     output=None if result is None else loads_or_none(result.output),
                     scores=grouped,
+                    usage=None
+                    if result is None
+                    else Usage(
+                        result.latency_ms,
+                        result.prompt_tokens,
+                        result.completion_tokens,
+                        result.cost,
+                    ),
                 )
         if len(cases) < page:
             return

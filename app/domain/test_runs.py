@@ -5,10 +5,10 @@ dataset's size; its test cases are read from the dataset at the pinned version.
 """
 
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, Select, and_, false, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -47,6 +47,9 @@ from app.domain.pagination import Page, Window
 from app.domain.projects import claimed_project_id, visible_project_id
 from app.domain.scores import failing_score
 from app.domain.text import check_text
+
+if TYPE_CHECKING:
+    from app.domain.execution import Execute
 
 MAX_NAME = 400
 
@@ -99,6 +102,8 @@ class NewTestRun:
     flavor_name: str | None = None
     target_evaluation_ids: tuple[str, ...] = ()
     case_filter: CaseFilter | None = None
+    # Have the server run the cases (see app.domain.execution).
+    execute: "Execute | None" = None
 
 
 @dataclass(frozen=True)
@@ -229,6 +234,12 @@ async def create_test_run(
                 TestRunCase.__table__.insert(),
                 [{"test_run_id": run_id, "test_case_id": case_id} for case_id in subset],
             )
+        if new.execute is not None:
+            from app.domain import execution  # it builds on this module
+
+            cases = await execution.prepare_execution(conn, run, new.execute)
+            await execution.start_execution(conn, run, new.execute, cases)
+            run = replace(run, status=TestRunStatus.RUNNING)
         if key is not None:
             await idempotency.remember(conn, principal, key, run_id)
     metrics.test_run_created()  # committed; a repeat answered by its idempotency key is not

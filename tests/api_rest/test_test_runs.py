@@ -176,6 +176,10 @@ async def test_results_download_as_jsonl_and_csv(api: Api) -> None:
         "inputs",
         "expected_output",
         "output",
+        "latency_ms",
+        "prompt_tokens",
+        "completion_tokens",
+        "cost",
         "client.exact",
         "client.score",
     ]

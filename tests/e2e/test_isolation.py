@@ -120,6 +120,7 @@ def rest_requests(v: Victim) -> dict[tuple[str, str], tuple[dict[str, str], Any]
         "dataset_id": v.dataset["id"],
         "dataset_name": v.dataset["name"],
         "test_run_id": v.run_id,
+        "base_test_run_id": v.run_id,
         "test_case_id": v.case_id,
         "evaluation_id": v.evaluation_id,
         "flavor_id": v.flavor_id,
@@ -172,6 +173,8 @@ def rest_requests(v: Victim) -> dict[tuple[str, str], tuple[dict[str, str], Any]
         ("get", f"{base}/test-runs/id/{{test_run_id}}"): (ids, None),
         ("post", f"{base}/test-runs/id/{{test_run_id}}/complete"): (ids, None),
         ("get", f"{base}/test-runs/id/{{test_run_id}}/results"): (ids, None),
+        ("post", f"{base}/test-runs/id/{{test_run_id}}/cancel"): (ids, None),
+        ("get", f"{base}/test-runs/id/{{test_run_id}}/compare/{{base_test_run_id}}"): (ids, None),
         ("post", f"{base}/prompt-datasets"): (ids, {"name": "x"}),
         ("post", f"{base}/agent-datasets"): (ids, {"name": "x"}),
         ("get", f"{base}/prompt-datasets/{{dataset_id}}"): (ids, None),
@@ -432,6 +435,9 @@ def graphql_operations(
         ],
         "completeTestRun": [
             (mutation("completeTestRun", "CompleteTestRunInput", "testRun { id }"), {"input": {"testRunId": run}})
+        ],
+        "cancelTestRun": [
+            (mutation("cancelTestRun", "CancelTestRunInput", "testRun { id }"), {"input": {"testRunId": run}})
         ],
         "model": [("query($id: ID!) { model(id: $id) { id } }", {"id": str(uuid.uuid4())})],
         "createPromptTemplate": [

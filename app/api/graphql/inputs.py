@@ -8,6 +8,7 @@ from app.api.graphql.scalars import JSON
 from app.api.graphql.types.dataset import TestCaseType
 from app.api.graphql.types.evaluation import Direction, EvaluationKind, EvaluationSource
 from app.domain import datasets, evaluations, projects, results, test_runs
+from app.domain.execution import Execute
 
 
 @strawberry.input(description="The cases that failed an evaluation in an earlier run.")
@@ -38,6 +39,27 @@ class TestCaseFilterInput:
         )
 
 
+@strawberry.input(description="Have the server run every case with a prompt template version.")
+class ExecuteInput:
+    prompt_template_version_id: strawberry.ID
+    repetitions: int = strawberry.field(default=1, description="Times each case is run.")
+    concurrency: int = strawberry.field(
+        default=4, description="Cases in flight at once, across workers."
+    )
+
+    def to_domain(self) -> Execute:
+        return Execute(
+            prompt_template_version_id=self.prompt_template_version_id,
+            repetitions=self.repetitions,
+            concurrency=self.concurrency,
+        )
+
+
+@strawberry.input
+class CancelTestRunInput:
+    test_run_id: strawberry.ID
+
+
 @strawberry.input
 class CreateTestRunInput:
     project_id: strawberry.ID
@@ -52,6 +74,9 @@ class CreateTestRunInput:
         default=None,
         description="Repeat the mutation with the same key and input to get the same run back.",
     )
+    execute: ExecuteInput | None = strawberry.field(
+        default=None, description="The server runs the cases itself, in the background."
+    )
 
     def to_domain(self) -> test_runs.NewTestRun:
         return test_runs.NewTestRun(
@@ -64,6 +89,7 @@ class CreateTestRunInput:
             case_filter=None
             if self.test_case_filter is None
             else self.test_case_filter.to_domain(),
+            execute=None if self.execute is None else self.execute.to_domain(),
         )
 
 

@@ -12,6 +12,7 @@ from app.api.graphql.inputs import (
     AddTestCasesInput,
     BulkAddTestCasesInput,
     BulkDeleteTestCasesInput,
+    CancelTestRunInput,
     CompleteTestRunInput,
     CreateDatasetInput,
     CreateEvaluationInput,
@@ -35,7 +36,15 @@ from app.api.graphql.types.project import Project
 from app.api.graphql.types.result import TestCaseResult
 from app.api.graphql.types.test_case import TestCase, case_node
 from app.api.graphql.types.test_run import TestRun
-from app.domain import datasets, evaluations, projects, results, test_cases, test_runs
+from app.domain import (
+    datasets,
+    evaluations,
+    execution,
+    projects,
+    results,
+    test_cases,
+    test_runs,
+)
 from app.domain.errors import InvalidInput
 
 
@@ -93,6 +102,11 @@ class ScoreTestCaseResultPayload:
 
 @strawberry.type
 class CompleteTestRunPayload:
+    test_run: TestRun
+
+
+@strawberry.type
+class CancelTestRunPayload:
     test_run: TestRun
 
 
@@ -304,6 +318,16 @@ class Mutation(CatalogMutation):
         await results.complete_run(ctx.db, ctx.principal, input.test_run_id)
         run = await test_runs.get_test_run(ctx.db, ctx.principal, input.test_run_id)
         return CompleteTestRunPayload(test_run=TestRun.of(run))
+
+    @strawberry.mutation(
+        description="Stop a run the server executes: cases not yet done are cancelled and "
+        "the run is completed with the results it has."
+    )
+    async def cancel_test_run(self, info: Info, input: CancelTestRunInput) -> CancelTestRunPayload:
+        ctx = info.context.writing()
+        await execution.cancel_execution(ctx.db, ctx.principal, input.test_run_id)
+        run = await test_runs.get_test_run(ctx.db, ctx.principal, input.test_run_id)
+        return CancelTestRunPayload(test_run=TestRun.of(run))
 
     @strawberry.mutation
     async def update_evaluation(

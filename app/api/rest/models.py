@@ -125,6 +125,20 @@ class TestCaseFilter(Body):
     )
 
 
+class ExecuteRequest(Body):
+    """Ours: have the server run every case with a prompt template version."""
+
+    prompt_template_version_id: StrictStr = Field(
+        description="The prompt template version whose messages, model and parameters to use."
+    )
+    repetitions: StrictInt | None = Field(
+        default=None, description="Times each case is run (default 1, at most 100)."
+    )
+    concurrency: StrictInt | None = Field(
+        default=None, description="Cases in flight at once, across workers (default 4)."
+    )
+
+
 class CreateTestRunRequest(Body):
     model_config = example(
         {
@@ -149,6 +163,11 @@ class CreateTestRunRequest(Body):
         description="Evaluations or evaluation criteria of the project (uuids).",
     )
     test_case_filter: TestCaseFilter | None = None
+    execute: ExecuteRequest | None = Field(
+        default=None,
+        description="Ours: the server runs the cases itself, in the background; the answer "
+        "is the same as without it.",
+    )
 
 
 class RunCompletionCase(BaseModel):
@@ -504,14 +523,66 @@ class TestRunOut(BaseModel):
     progress: Progress
 
 
+class LatencyOut(BaseModel):
+    mean: float | None
+    p50: float | None
+    p95: float | None
+
+
+class UsageOut(BaseModel):
+    """Ours: over the results that recorded latency or tokens."""
+
+    count: int
+    latency_ms: LatencyOut
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    cost: float | None
+
+
 class SummaryStatistics(BaseModel):
     auto_evaluation: dict[str, dict[str, Any]]
     human_evaluation: dict[str, dict[str, Any]]
     client_evaluation: dict[str, dict[str, Any]]
+    usage: UsageOut | None = Field(
+        default=None, exclude_if=lambda usage: usage is None, description="Ours."
+    )
+
+
+class TaskErrorOut(BaseModel):
+    test_case_id: str
+    repetition: int
+    error: str | None = Field(description="Why the case failed; null when only judges did.")
+    evaluation_errors: dict[str, str] | None
+
+
+class ExecutionOut(BaseModel):
+    """Ours: a run the server executes, by the state of each case and repetition."""
+
+    prompt_template_version_id: str
+    repetitions: int
+    concurrency: int
+    status: Literal["running", "finished", "cancelled"]
+    total: int
+    completed: int
+    errored: int
+    pending: int
+    cancelled: int
+    evaluation_errors: int = Field(description="Completed cases some judge could not score.")
+    errors: list[TaskErrorOut] = Field(description="The first 100 cases with an error.")
 
 
 class TestRunResults(TestRunOut):
     summary_statistics: SummaryStatistics
+    execution: ExecutionOut | None = Field(
+        default=None,
+        exclude_if=lambda execution: execution is None,
+        description="Ours, for a run the server executes.",
+    )
+
+
+class ExecutedTestRunOut(TestRunOut):
+    execution: ExecutionOut | None = None
 
 
 class TestRunListItem(TestRunOut):
@@ -641,3 +712,39 @@ class UpdateProjectRequest(Body):
     data_retention_days: StrictInt | None = None
     enable_eval_insights: StrictBool | None = None
     enable_review_insights: StrictBool | None = None
+
+
+class EvaluationDeltaOut(BaseModel):
+    name: str
+    source: Literal["client", "auto", "human"]
+    kind: Literal["numeric", "boolean", "category"]
+    direction: Literal["higher", "lower"] = Field(description="Which scores are better.")
+    pairs: int = Field(description="Cases scored in both runs.")
+    base_mean: float | None
+    candidate_mean: float | None
+    mean_delta: float | None = Field(description="Candidate minus base, over paired cases.")
+    ci_low: float | None = Field(description="95% confidence interval of mean_delta.")
+    ci_high: float | None
+    wins: int
+    ties: int
+    losses: int
+    p_value: float | None = Field(description="Pass/fail only: McNemar's exact test.")
+    regressed: bool = Field(description="Significantly worse (see the contract).")
+
+
+class CaseRegressionOut(BaseModel):
+    test_case_id: str
+    changes: list[dict[str, Any]]
+
+
+class ComparisonOut(BaseModel):
+    """Ours: a candidate run against a base run of the same dataset."""
+
+    base_test_run_id: str
+    candidate_test_run_id: str
+    shared_cases: int
+    regressed: bool = Field(description="Whether any evaluation regressed significantly.")
+    evaluations: list[EvaluationDeltaOut]
+    regressions: list[CaseRegressionOut] = Field(description="The first 100 worse cases.")
+    base_usage: UsageOut | None
+    candidate_usage: UsageOut | None

@@ -11,7 +11,13 @@ from app.api.rest import rendering
 from app.api.rest.models import (
     MAX_INT,
     PROBLEMS,
+    CaseRegressionOut,
+    ComparisonOut,
     CreateTestRunRequest,
+    EvaluationDeltaOut,
+    ExecutedTestRunOut,
+    ExecuteRequest,
+    ExecutionOut,
     Progress,
     SummaryStatistics,
     TestCaseFilter,
@@ -20,10 +26,12 @@ from app.api.rest.models import (
     TestRunOut,
     TestRunResults,
     TestRunWithTestCasesInfo,
+    UsageOut,
 )
 from app.db.engine import Database
-from app.domain import idempotency, results, test_runs
+from app.domain import compare, execution, idempotency, results, test_runs
 from app.domain.datasets import TestCaseType
+from app.domain.execution import Execute, ExecutionState
 from app.domain.jsontext import dumps
 from app.domain.keys import Principal
 from app.domain.pagination import Window, page_limit
@@ -45,6 +53,20 @@ def _case_filter(body: TestCaseFilter | None) -> CaseFilter | None:
         if failed is None
         else FailedIn(failed.test_run_id, failed.evaluation, failed.below),
     )
+
+
+def _execute(body: ExecuteRequest | None) -> Execute | None:
+    if body is None:
+        return None
+    return Execute(
+        prompt_template_version_id=body.prompt_template_version_id,
+        repetitions=1 if body.repetitions is None else body.repetitions,
+        concurrency=4 if body.concurrency is None else body.concurrency,
+    )
+
+
+def execution_out(state: ExecutionState | None) -> ExecutionOut | None:
+    return None if state is None else ExecutionOut(**state.as_dict())
 
 
 @router.post(
@@ -81,6 +103,7 @@ async def create_test_run(
             flavor_name=body.flavor_name,
             target_evaluation_ids=tuple(body.target_evaluation_ids or ()),
             case_filter=_case_filter(body.test_case_filter),
+            execute=_execute(body.execute),
         ),
         idempotency_key,
     )
@@ -165,6 +188,73 @@ async def list_test_runs(
     return TestRunList(test_runs=items, page=page, page_size=size, total=found.total)
 
 
+def _usage(usage: results.UsageStats | None) -> UsageOut | None:
+    return None if usage is None or not usage.count else UsageOut(**usage.as_dict())
+
+
+@router.get(
+    "/test-runs/id/{test_run_id}/compare/{base_test_run_id}",
+    response_model=ComparisonOut,
+    summary="Compare a run with a base run of the same dataset (ours)",
+)
+async def compare_test_runs(
+    project_id: str,
+    test_run_id: str,
+    base_test_run_id: str,
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> ComparisonOut:
+    """Paired statistics per evaluation (this run minus the base run), and whether any
+    regressed significantly."""
+    candidate_test_run_id = test_run_id
+    await test_runs.get_test_run(db, caller, base_test_run_id, project_id)
+    await test_runs.get_test_run(db, caller, candidate_test_run_id, project_id)
+    found = await compare.compare_runs(db, caller, base_test_run_id, candidate_test_run_id)
+    return ComparisonOut(
+        base_test_run_id=found.base.id,
+        candidate_test_run_id=found.candidate.id,
+        shared_cases=found.shared_cases,
+        regressed=bool(found.regressed),
+        evaluations=[
+            EvaluationDeltaOut(
+                name=e.name,
+                source=e.source.value,
+                kind=e.kind.value,
+                direction=e.direction.value,
+                pairs=e.pairs,
+                base_mean=e.base_mean,
+                candidate_mean=e.candidate_mean,
+                mean_delta=e.mean_delta,
+                ci_low=e.ci_low,
+                ci_high=e.ci_high,
+                wins=e.wins,
+                ties=e.ties,
+                losses=e.losses,
+                p_value=e.p_value,
+                regressed=e.regressed,
+            )
+            for e in found.evaluations
+        ],
+        regressions=[
+            CaseRegressionOut(
+                test_case_id=r.test_case_id,
+                changes=[
+                    {
+                        "name": c.name,
+                        "source": c.source.value,
+                        "base": c.base,
+                        "candidate": c.candidate,
+                    }
+                    for c in r.changes
+                ],
+            )
+            for r in found.regressions[:100]
+        ],
+        base_usage=_usage(found.base_usage),
+        candidate_usage=_usage(found.candidate_usage),
+    )
+
+
 @router.get(
     "/test-runs/id/{test_run_id}",
     response_model=TestRunResults,
@@ -181,6 +271,27 @@ async def get_test_run(
     return TestRunResults(
         **(await _run_out(db, run)).model_dump(),
         summary_statistics=SummaryStatistics(**summary.as_dict()),
+        execution=execution_out(await execution.execution_state(db, run)),
+    )
+
+
+@router.post(
+    "/test-runs/id/{test_run_id}/cancel",
+    response_model=ExecutedTestRunOut,
+    summary="Stop a test run the server executes (ours)",
+)
+async def cancel_test_run(
+    project_id: str,
+    test_run_id: str,
+    db: Database = Depends(database),
+    caller: Principal = Depends(principal),
+) -> ExecutedTestRunOut:
+    """Cases not yet done are cancelled; the run is completed with the results it has."""
+    await execution.cancel_execution(db, caller, test_run_id, project_id)
+    run = await test_runs.get_test_run(db, caller, test_run_id, project_id)
+    return ExecutedTestRunOut(
+        **(await _run_out(db, run)).model_dump(),
+        execution=execution_out(await execution.execution_state(db, run)),
     )
 
 

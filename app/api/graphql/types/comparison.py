@@ -5,7 +5,7 @@ import strawberry
 from app.api.graphql.context import Info
 from app.api.graphql.scalars import JSON
 from app.api.graphql.types.evaluation import Direction, EvaluationKind
-from app.api.graphql.types.result import ScoreSource
+from app.api.graphql.types.result import RunUsage, ScoreSource
 from app.api.graphql.types.test_case import TestCase, case_node
 from app.api.graphql.types.test_run import TestRun
 from app.domain import compare
@@ -25,8 +25,15 @@ class EvaluationComparison:
     ci_high: float | None = strawberry.field(description="95% confidence interval, high end.")
     wins: int = strawberry.field(description="Cases that moved in the better direction.")
     ties: int
-    losses: int
+    losses: int = strawberry.field(description="Cases that moved in the worse direction.")
     direction: Direction = strawberry.field(description="Which scores are better.")
+    p_value: float | None = strawberry.field(
+        description="For a pass/fail evaluation: McNemar's exact test of the changed cases."
+    )
+    regressed: bool = strawberry.field(
+        description="Significantly worse: the interval lies on the worse side of zero, or "
+        "(pass/fail) p < 0.05 with more cases failing than passing anew."
+    )
 
 
 @strawberry.type
@@ -93,6 +100,11 @@ class TestRunComparison:
     evaluations: list[EvaluationComparison]
     regression_count: int
     improvement_count: int
+    regressed: bool = strawberry.field(
+        description="Whether any evaluation regressed significantly (a CI gate fails on it)."
+    )
+    base_usage: RunUsage | None
+    candidate_usage: RunUsage | None
     _comparison: strawberry.Private[compare.Comparison]
 
     @classmethod
@@ -116,9 +128,14 @@ class TestRunComparison:
                     ties=e.ties,
                     losses=e.losses,
                     direction=e.direction,
+                    p_value=e.p_value,
+                    regressed=e.regressed,
                 )
                 for e in comparison.evaluations
             ],
+            regressed=bool(comparison.regressed),
+            base_usage=RunUsage.of(comparison.base_usage),
+            candidate_usage=RunUsage.of(comparison.candidate_usage),
             regression_count=len(comparison.regressions),
             improvement_count=len(comparison.improvements),
             _comparison=comparison,

@@ -39,11 +39,16 @@ class TestCaseResult(Node):
     )
     recorded_at: datetime
     updated_at: datetime
+    latency_ms: float | None = strawberry.field(description="How long the model took.")
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost: float | None = strawberry.field(description="At the model's prices per token.")
 
     @classmethod
     def of(
         cls, result: results.Result, case: StoredTestCase, run: DomainTestRun
     ) -> "TestCaseResult":
+        usage = result.usage or results.Usage()
         return cls(
             id=strawberry.ID(result.id),
             test_case=case_node(run.dataset_id, case, run.test_case_type, run.include_outputs),
@@ -68,6 +73,10 @@ class TestCaseResult(Node):
             else strawberry.ID(result.recording_id),
             recorded_at=result.created_at,
             updated_at=result.updated_at,
+            latency_ms=usage.latency_ms,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost=usage.cost,
         )
 
 
@@ -112,11 +121,39 @@ class EvaluationSummary:
         )
 
 
+@strawberry.type(description="Latency, tokens and cost over results that recorded them.")
+class RunUsage:
+    count: int = strawberry.field(description="Results with latency or tokens recorded.")
+    latency_mean_ms: float | None
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    cost: float | None
+
+    @classmethod
+    def of(cls, usage: results.UsageStats | None) -> "RunUsage | None":
+        if usage is None or not usage.count:
+            return None
+        return cls(
+            count=usage.count,
+            latency_mean_ms=usage.latency_mean_ms,
+            latency_p50_ms=usage.latency_p50_ms,
+            latency_p95_ms=usage.latency_p95_ms,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            total_tokens=usage.total_tokens,
+            cost=usage.cost,
+        )
+
+
 @strawberry.type
 class TestRunSummary:
     auto_evaluation: list[EvaluationSummary]
     human_evaluation: list[EvaluationSummary]
     client_evaluation: list[EvaluationSummary]
+    usage: RunUsage | None
 
     @classmethod
     def of(cls, summary: results.Summary) -> "TestRunSummary":
@@ -124,6 +161,7 @@ class TestRunSummary:
             auto_evaluation=[EvaluationSummary.of(s) for s in summary.auto],
             human_evaluation=[EvaluationSummary.of(s) for s in summary.human],
             client_evaluation=[EvaluationSummary.of(s) for s in summary.client],
+            usage=RunUsage.of(summary.usage),
         )
 
 

@@ -21,9 +21,67 @@ from app.api.graphql.types.evaluation import Evaluation
 from app.api.graphql.types.node import Node
 from app.api.graphql.types.result import Progress, TestCaseResult, TestRunSummary
 from app.api.graphql.types.test_case import TestCaseConnection
-from app.domain import criteria, datasets, evaluations, results, test_runs
+from app.domain import criteria, datasets, evaluations, execution, results, test_runs
 
 TestRunStatus = strawberry.enum(test_runs.TestRunStatus, name="TestRunStatus")
+ExecutionStatus = strawberry.enum(execution.ExecutionStatus, name="ExecutionStatus")
+
+
+@strawberry.type
+class CaseError:
+    test_case_id: strawberry.ID
+    repetition: int
+    error: str | None = strawberry.field(
+        description="Why the case failed; null if only judges did."
+    )
+    evaluation_errors: JSON | None = strawberry.field(
+        description="Judges that could not score the output: name: why."
+    )
+
+
+@strawberry.type(description="A run the server executes: its cases (times repetitions) by state.")
+class TestRunExecution:
+    prompt_template_version_id: strawberry.ID
+    repetitions: int
+    concurrency: int
+    status: ExecutionStatus
+    total: int
+    completed: int
+    errored: int
+    pending: int
+    cancelled: int
+    evaluation_errors: int = strawberry.field(
+        description="Completed cases some judge could not score."
+    )
+    errors: list[CaseError] = strawberry.field(description="The first 100 cases with an error.")
+
+    @classmethod
+    def of(cls, state: execution.ExecutionState | None) -> "TestRunExecution | None":
+        if state is None:
+            return None
+        return cls(
+            prompt_template_version_id=strawberry.ID(state.prompt_template_version_id),
+            repetitions=state.repetitions,
+            concurrency=state.concurrency,
+            status=state.status,
+            total=state.total,
+            completed=state.completed,
+            errored=state.errored,
+            pending=state.pending,
+            cancelled=state.cancelled,
+            evaluation_errors=state.evaluation_errors,
+            errors=[
+                CaseError(
+                    test_case_id=strawberry.ID(e.test_case_id),
+                    repetition=e.repetition,
+                    error=e.error,
+                    evaluation_errors=e.evaluation_errors,
+                )
+                for e in state.errors
+            ],
+        )
+
+
 RESULT_CURSOR = "result"
 
 
@@ -167,6 +225,10 @@ class TestRun(Node):
             lambda pair: encode_cursor(RESULT_CURSOR, f"{pair[0].position}:{pair[0].repetition}"),
             lambda pair: TestCaseResult.of(pair[0], pair[1], run),
         )
+
+    @strawberry.field(description="How the server is running it; null when a client records.")
+    async def execution(self, info: Info) -> TestRunExecution | None:
+        return TestRunExecution.of(await execution.execution_state(info.context.db, self._run))
 
     @strawberry.field(description="Statistics of every evaluation, by source.")
     async def summary(self, info: Info) -> TestRunSummary:
