@@ -80,6 +80,14 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"),
     )
+    # Fast paths (docs/DESIGN.md, "Fast paths and their fences"), each on by default; off
+    # means the plain library path, with the same answers: graphql-core's own executor for
+    # pages of test cases, SQLAlchemy's stock aiosqlite driver, every query text parsed and
+    # validated each time, REST bodies serialised from parsed values.
+    fast_graphql_projection: bool = True
+    fast_sqlite_driver: bool = True
+    fast_query_cache: bool = True
+    fast_json: bool = True
     # On SIGTERM the server stops accepting and gives requests in flight this long to finish.
     shutdown_timeout_seconds: float = Field(default=30.0, gt=0)
 

@@ -145,9 +145,11 @@ def _sqlite_engine(settings: Settings) -> AsyncEngine:
         # Best effort: if the directory cannot be made, connecting fails and is reported.
         with contextlib.suppress(OSError):
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    # Off: SQLAlchemy's stock aiosqlite adapter, every call handed to the driver's thread.
+    driver = {"module": sqlite_driver.dbapi()} if settings.fast_sqlite_driver else {}
     engine = create_async_engine(
         url,
-        module=sqlite_driver.dbapi(),
+        **driver,
         pool_size=settings.db_pool_size,
         max_overflow=0,
         # Every transaction is ended explicitly (``read``/``write``), so the rollback a

@@ -31,6 +31,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util.concurrency import await_
 
+from app import fast_paths
+
 CHECKPOINT_EVERY = 200
 _TAKES_WRITE_LOCK = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")
 
@@ -114,6 +116,7 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
                 self._adapt_connection._writes += 1
             else:
                 outcome = _run(conn, operation, parameters, False)
+                fast_paths.used[fast_paths.SQLITE_INLINE] += 1
             self._description, rows, self._rowcount, self._lastrowid = outcome
             self._rows = deque(rows)
 

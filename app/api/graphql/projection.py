@@ -29,6 +29,8 @@ from graphql import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from app import fast_paths
+
 PROJECTED_TYPES = frozenset({"TestCaseConnection"})
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
@@ -52,9 +54,12 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         if return_type.name in PROJECTED_TYPES:
             try:
-                return self._object_plan(return_type, field_details_list)(result)
+                completed = self._object_plan(return_type, field_details_list)(result)
             except _Unsupported:
                 pass
+            else:
+                fast_paths.used[fast_paths.GRAPHQL_PROJECTION] += 1
+                return completed
         return super().complete_object_value(
             return_type, field_details_list, info, path, result, position_context
         )

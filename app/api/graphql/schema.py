@@ -27,6 +27,7 @@ from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_
 from strawberry.types import ExecutionContext
 from strawberry.types.unset import UnsetType
 
+from app import fast_paths
 from app.api.graphql.context import Context, get_context
 from app.api.graphql.errors import ErrorCodes, log_unexpected
 from app.api.graphql.http import GraphQLOverHTTP
@@ -66,6 +67,7 @@ class KnownQueries(SchemaExtension):
         self.document = self.known.get(context.query or "")
         if self.document is not None:
             context.graphql_document = self.document
+            fast_paths.used[fast_paths.QUERY_CACHE] += 1
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -87,12 +89,14 @@ def _introspection_field(context: IgnoreContext) -> bool:
     return context.field_name.startswith("__")
 
 
-def build_schema(settings: Settings | None = None, *, projection: bool = True) -> Schema:
-    """The schema with the settings' limits. ``projection`` turns on the fast path for pages
-    of test cases (off only to check it against the general executor)."""
+def build_schema(settings: Settings | None = None, *, projection: bool | None = None) -> Schema:
+    """The schema with the settings' limits and fast paths; ``projection`` overrides
+    ``fast_graphql_projection`` (the fast path for pages of test cases)."""
     settings = settings or Settings()
-    extensions: list[Any] = [
-        partial(KnownQueries, {}),
+    if projection is None:
+        projection = settings.fast_graphql_projection
+    extensions: list[Any] = [partial(KnownQueries, {})] if settings.fast_query_cache else []
+    extensions += [
         ErrorCodes,
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
         partial(

@@ -59,8 +59,8 @@ def _json(body: str, status: int = 200) -> Response:
     return Response(body.encode(), status_code=status, media_type="application/json")
 
 
-def _render(kind: TestCaseType) -> Callable[[StoredTestCase], str]:
-    return rendering.prompt_case if kind is PROMPT else rendering.agent_case
+def _render(out: rendering.Rendering, kind: TestCaseType) -> Callable[[StoredTestCase], str]:
+    return out.prompt_case if kind is PROMPT else out.agent_case
 
 
 async def _page(
@@ -77,7 +77,8 @@ async def _page(
     _, found = await datasets.case_number_page(
         db, caller, project_id, dataset_id, page=page, page_size=size, kind=kind
     )
-    items = rendering.json_array(map(_render(kind), found.items))
+    out = rendering.chosen(db)
+    items = out.array(found.items, _render(out, kind))
     has_next = "true" if found.has_next else "false"
     return _json(
         f'{{"data":{items},"pagination":{{"page":{page},"page_size":{size},'
@@ -96,7 +97,8 @@ async def _bulk_create(
     _, made = await test_cases.bulk_add_test_cases(
         db, caller, project_id, dataset_id, examples, kind
     )
-    return _json(f'{{"data":{rendering.json_array(map(_render(kind), made))}}}', 201)
+    out = rendering.chosen(db)
+    return _json(f'{{"data":{out.array(made, _render(out, kind))}}}', 201)
 
 
 async def _get_case(
@@ -108,7 +110,7 @@ async def _get_case(
     kind: TestCaseType,
 ) -> Response:
     _, case = await test_cases.get_test_case(db, caller, project_id, dataset_id, case_id, kind)
-    return _json(_render(kind)(case))
+    return _json(_render(rendering.chosen(db), kind)(case))
 
 
 async def _update_case(
@@ -127,7 +129,7 @@ async def _update_case(
     edited = await test_cases.update_test_case(
         db, caller, project_id, dataset_id, case_id, changes, kind
     )
-    return _json(_render(kind)(edited.case))
+    return _json(_render(rendering.chosen(db), kind)(edited.case))
 
 
 # ---- prompt datasets ---------------------------------------------------------------------

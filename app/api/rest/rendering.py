@@ -1,5 +1,8 @@
-"""JSON bodies assembled from stored JSON text: a case's documents are spliced in as they were
-stored, never parsed and re-serialised. Ids are uuids, so they need no escaping.
+"""JSON bodies of test cases assembled from stored JSON text: a case's documents are spliced
+in as they were stored, never parsed and re-serialised. Ids are uuids, so they need no escaping.
+
+That is the fast path (``FAST``). With ``TESTRUNS_FAST_JSON`` off, ``PLAIN`` gives the same
+JSON the plain way: each document parsed and the case serialised by orjson.
 
 Cases are read and rendered a page at a time. A body up to ``WHOLE_BODY`` is sent as one
 ordinary response (chunked transfer costs both ends more than the body's own bytes); a longer
@@ -12,6 +15,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response, StreamingResponse
 
+from app import fast_paths
+from app.db.engine import Database
 from app.domain.datasets import StoredTestCase, TestCaseType
 from app.domain.jsontext import dumps
 
@@ -104,8 +109,136 @@ def agent_case(case: StoredTestCase) -> str:
     )
 
 
-def dataset_case(kind: TestCaseType) -> Callable[[StoredTestCase], str]:
-    return dataset_completion_case if kind is TestCaseType.COMPLETION else dataset_trace_case
+# The same shapes from parsed values, for the plain path.
+
+
+def _parsed(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+def _messages_value(text: str | None) -> Any:
+    value = _parsed(text)
+    if isinstance(value, list):
+        return [_system_text(m) for m in value]
+    return value if value is None else _system_text(value)
+
+
+def _plain_run_completion_case(case: StoredTestCase, include_outputs: bool) -> str:
+    case_id, _, inputs, output, output_message, history, metadata, media_inputs, *_ = case
+    values, metadata = orjson.loads(inputs), _parsed(metadata)
+    return dumps(
+        {
+            "id": case_id,
+            "test_case_id": case_id,
+            "values": values,
+            "variables": values,
+            "output": _parsed(output) if include_outputs else None,
+            "output_message": _parsed(output_message) if include_outputs else None,
+            "history": _parsed(history),
+            "metadata": metadata,
+            "custom_metadata": metadata,
+            "media_variables": _parsed(media_inputs),
+            "test_case_type": "completion",
+        }
+    )
+
+
+def _plain_run_trace_case(case: StoredTestCase, include_outputs: bool) -> str:
+    case_id, _, inputs, output, _, _, metadata, *_ = case
+    return dumps(
+        {
+            "test_case_id": case_id,
+            "input": orjson.loads(inputs),
+            "output": _parsed(output) if include_outputs else None,
+            "custom_metadata": _parsed(metadata),
+            "test_case_type": "trace",
+        }
+    )
+
+
+def _plain_completion(case: StoredTestCase, inputs_key: str) -> str:
+    case_id, _, inputs, output, output_message, history, metadata, media_inputs, *_ = case
+    return dumps(
+        {
+            "id": case_id,
+            inputs_key: orjson.loads(inputs),
+            "output": _parsed(output),
+            "output_message": _messages_value(output_message),
+            "history": _messages_value(history),
+            "metadata": _parsed(metadata),
+            "media_inputs": _parsed(media_inputs),
+        }
+    )
+
+
+def _plain_trace(case: StoredTestCase, metadata_key: str) -> str:
+    case_id, _, inputs, output, _, _, metadata, *_ = case
+    return dumps(
+        {
+            "id": case_id,
+            "input": orjson.loads(inputs),
+            "output": _parsed(output),
+            metadata_key: _parsed(metadata),
+        }
+    )
+
+
+class Rendering:
+    """One way of rendering cases: each route takes its renderers from here."""
+
+    def __init__(self, fast: bool) -> None:
+        self.fast = fast
+        if fast:
+            self.run_completion_case = run_completion_case
+            self.run_trace_case = run_trace_case
+            self.dataset_completion_case = dataset_completion_case
+            self.dataset_trace_case = dataset_trace_case
+            self.prompt_case = prompt_case
+            self.agent_case = agent_case
+        else:
+            self.run_completion_case = _plain_run_completion_case
+            self.run_trace_case = _plain_run_trace_case
+            self.dataset_completion_case = lambda case: _plain_completion(case, "values")
+            self.dataset_trace_case = lambda case: _plain_trace(case, "custom_metadata")
+            self.prompt_case = lambda case: _plain_completion(case, "inputs")
+            self.agent_case = lambda case: _plain_trace(case, "metadata")
+
+    def dataset_case(self, kind: TestCaseType) -> Callable[[StoredTestCase], str]:
+        if kind is TestCaseType.COMPLETION:
+            return self.dataset_completion_case
+        return self.dataset_trace_case
+
+    def array(
+        self, cases: Iterable[StoredTestCase], render: Callable[[StoredTestCase], str]
+    ) -> str:
+        """The cases as a JSON array."""
+        text = json_array(map(render, cases))
+        if self.fast:
+            fast_paths.used[fast_paths.FAST_JSON] += 1
+        return text
+
+    async def response(
+        self,
+        head: str,
+        pages: AsyncIterator[list[StoredTestCase]],
+        render: Callable[[StoredTestCase], str],
+        tail: str,
+        status: int = 200,
+    ) -> Response:
+        """See ``json_response``."""
+        response = await json_response(head, pages, render, tail, status)
+        if self.fast:
+            fast_paths.used[fast_paths.FAST_JSON] += 1
+        return response
+
+
+FAST = Rendering(fast=True)
+PLAIN = Rendering(fast=False)
+
+
+def chosen(db: Database) -> Rendering:
+    """The rendering the settings ask for (``TESTRUNS_FAST_JSON``)."""
+    return FAST if db.settings.fast_json else PLAIN
 
 
 def json_array(items: Iterable[str]) -> str:

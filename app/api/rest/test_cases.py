@@ -83,12 +83,13 @@ async def case_array(
     version: int | None,
 ) -> Response:
     """A dataset's cases as a bare JSON array: every one, or the numbered page asked for."""
+    out = rendering.chosen(db)
     if page is None and page_size is None:
         dataset = await datasets.get_dataset(db, caller, project_id, dataset_id)
-        render = rendering.dataset_case(dataset.test_case_type)
+        render = out.dataset_case(dataset.test_case_type)
         at = datasets.check_version(dataset, version)
         pages = datasets.version_pages(db, dataset.id, at, rendering.PAGE)
-        return await rendering.json_response("[", pages, render, "]")
+        return await out.response("[", pages, render, "]")
     limit = page_limit(page_size, config, "page_size")
     dataset, cases = await datasets.list_test_cases(
         db,
@@ -99,7 +100,7 @@ async def case_array(
         offset=((page or 1) - 1) * limit,
         limit=limit,
     )
-    body = rendering.json_array(map(rendering.dataset_case(dataset.test_case_type), cases))
+    body = out.array(cases, out.dataset_case(dataset.test_case_type))
     return Response(body.encode(), media_type="application/json")
 
 
@@ -126,7 +127,7 @@ async def update_test_case(
     edited = await test_cases.update_test_case(
         db, caller, project_id, dataset_id, test_case_id, changes
     )
-    body = rendering.dataset_case(edited.dataset.test_case_type)(edited.case)
+    body = rendering.chosen(db).dataset_case(edited.dataset.test_case_type)(edited.case)
     return Response(body.encode(), media_type="application/json")
 
 

@@ -107,19 +107,18 @@ async def create_test_run(
         ),
         idempotency_key,
     )
+    out = rendering.chosen(db)
     if run.test_case_type is TestCaseType.COMPLETION:
-        render, key, other = rendering.run_completion_case, "test_cases", "trace_test_cases"
+        render, key, other = out.run_completion_case, "test_cases", "trace_test_cases"
     else:
-        render, key, other = rendering.run_trace_case, "trace_test_cases", "test_cases"
+        render, key, other = out.run_trace_case, "trace_test_cases", "test_cases"
     head = (
         f'{{"test_run_id":"{run.id}","test_run_name":{dumps(run.name)},'
         f'"test_run_description":{dumps(run.description)},"{key}":['
     )
     tail = f'],"{other}":null}}'
     pages = test_runs.run_case_pages(db, run, rendering.PAGE)
-    return await rendering.json_response(
-        head, pages, lambda c: render(c, run.include_outputs), tail, 201
-    )
+    return await out.response(head, pages, lambda c: render(c, run.include_outputs), tail, 201)
 
 
 def _epoch(moment: datetime | None) -> int | None:
