@@ -202,3 +202,38 @@ async def test_all_fast_paths_off_answer_the_same(
     assert used_fast[fast_paths.FAST_JSON] > 0
     assert (used_fast[fast_paths.SQLITE_INLINE] > 0) is settings.is_sqlite
     assert +used_plain == Counter()
+
+
+SETTING_OF = {
+    fast_paths.GRAPHQL_PROJECTION: "fast_graphql_projection",
+    fast_paths.SQLITE_INLINE: "fast_sqlite_driver",
+    fast_paths.QUERY_CACHE: "fast_query_cache",
+    fast_paths.FAST_JSON: "fast_json",
+}
+
+
+async def short_scenario(run: Sequence) -> None:
+    dataset = await run.rest("POST", "/prompt-datasets", {"name": "qa"})
+    examples = {"examples": [completion(i) for i in range(3)]}
+    await run.rest("POST", f"/datasets/id/{dataset['id']}/test-cases", examples)
+    body = await run.rest("POST", "/test-runs", {"dataset_name": "qa", "test_run_name": "qa"})
+    for _ in range(2):
+        await run.graphql(CASES, id=body["test_run_id"], first=2)
+
+
+@pytest.mark.parametrize("path", list(SETTING_OF))
+async def test_each_setting_turns_off_its_fast_path_alone(
+    settings: Settings, db: Database, path: str
+) -> None:
+    application = create_app(settings.model_copy(update={SETTING_OF[path]: False}))
+    run = Sequence(await project_api(db, application))
+    try:
+        used = await counted(lambda: short_scenario(run))
+    finally:
+        await run.api.client.aclose()
+        await application.state.db.dispose()
+    assert used[path] == 0
+    others = (
+        set(SETTING_OF) - {path} - (set() if settings.is_sqlite else {fast_paths.SQLITE_INLINE})
+    )
+    assert all(used[other] > 0 for other in others), used
