@@ -1,19 +1,23 @@
-"""The ``testruns`` command. Configuration comes from ``TESTRUNS_*`` environment variables."""
+"""The ``testruns`` command. Configuration comes from ``TESTRUNS_*`` environment variables.
 
-import asyncio
+Each command imports what it needs when it runs: ``testruns --help`` and the quick commands
+do not pay for SQLAlchemy, Alembic or the app (a test checks what ``--help`` loads).
+"""
+
+from __future__ import annotations
+
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from sqlalchemy.exc import OperationalError
 
-from app.db import migrate
-from app.db.engine import Database
-from app.domain.errors import DomainError
 from app.domain.examples import TestCaseType
-from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.db.engine import Database
+    from app.settings import Settings
 
 T = TypeVar("T")
 
@@ -28,9 +32,22 @@ cli.add_typer(keys_cli, name="keys")
 cli.add_typer(graphql_cli, name="graphql")
 
 
+def _settings() -> Settings:
+    from app.settings import Settings
+
+    return Settings()
+
+
 def _run(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
     """Run one piece of domain work against the configured database."""
-    settings = Settings()
+    import asyncio
+
+    from sqlalchemy.exc import OperationalError
+
+    from app.db.engine import Database
+    from app.domain.errors import DomainError
+
+    settings = _settings()
 
     async def main() -> T:
         db = Database(settings)
@@ -56,7 +73,10 @@ def _run(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
 @db_cli.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations up to REVISION (default: the latest)."""
-    settings = Settings()
+    from app.db import migrate
+    from app.db.engine import Database
+
+    settings = _settings()
     Database(settings)  # creates the SQLite file's directory
     migrate.upgrade(settings.database_url, revision)
 
@@ -64,7 +84,9 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @db_cli.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="e.g. base, or -1")]) -> None:
     """Revert migrations down to REVISION."""
-    migrate.downgrade(Settings().database_url, revision)
+    from app.db import migrate
+
+    migrate.downgrade(_settings().database_url, revision)
 
 
 @projects_cli.command("create")
@@ -223,7 +245,7 @@ def backup(
     from app.db import backup as sqlite_backup
 
     try:
-        sqlite_backup.backup(Settings().database_url, file)
+        sqlite_backup.backup(_settings().database_url, file)
     except sqlite_backup.BackupError as error:
         typer.secho(f"error: {error}", err=True, fg="red")
         raise typer.Exit(1) from None
@@ -264,7 +286,7 @@ def serve(
         log_config=log_config(log_level.upper()),
         access_log=False,  # the app writes its own, one JSON line per request
         timeout_keep_alive=5,
-        timeout_graceful_shutdown=Settings().shutdown_timeout_seconds,
+        timeout_graceful_shutdown=_settings().shutdown_timeout_seconds,
         loop="uvloop",
         http="httptools",
         # Live updates are small JSON messages: compressing them costs far more (CPU, and a
@@ -281,6 +303,7 @@ def worker_command(
 ) -> None:
     """Work on server-executed test runs until stopped (SIGTERM or Ctrl-C): any number of
     workers, on any machines, share the work through the database."""
+    import asyncio
     import signal
 
     from app.runner.worker import Worker

@@ -8,6 +8,7 @@ from app.api.rest import rendering
 from app.db.engine import Database
 from app.domain import evaluations
 from app.domain.keys import OPERATOR
+from tests.freeplay_spec import assert_conforms
 from tests.support import Api, assert_problem, completion_example, message, trace_example
 
 RUN_KEYS = {
@@ -314,3 +315,21 @@ async def test_a_run_of_many_pages_comes_whole_and_in_order_sent_whole_or_stream
     assert [c["output"] for c in cases[:2]] == ["o0", "o1"]
     assert created.json()["trace_test_cases"] is None
     assert [c["id"] for c in listed.json()] == [c["id"] for c in cases]
+
+
+async def test_a_system_message_in_history_has_text_content_as_freeplays_document_says(
+    api: Api,
+) -> None:
+    history = [message("system", "Be brief."), message("user", "Hi"), message("assistant", "Hey")]
+    await api.dataset_with_cases(
+        "chats", [{"inputs": {"q": "more?"}, "history": history, "output": "yes"}]
+    )
+
+    response = await api.create_run("chats", include_outputs=True)
+
+    body = assert_conforms("post_create_with_test_cases", response)
+    assert body["test_cases"][0]["history"] == [
+        {"role": "system", "content": "Be brief."},
+        message("user", "Hi"),
+        message("assistant", "Hey"),
+    ]

@@ -183,3 +183,21 @@ async def test_keys_are_long_random_and_stored_only_as_a_hash(
         assert len(base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))) >= 32
         assert not any(key in value for row in stored for value in row)
         assert any(hashlib.sha256(key.encode()).hexdigest() in row for row in stored)
+
+
+def test_help_loads_neither_the_database_layer_nor_the_app() -> None:
+    """`testruns --help` answers at once: each command imports what it needs when it runs."""
+    done = subprocess.run(
+        [TESTRUNS, "--help"],
+        env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+
+    assert "Self-hosted LLM evaluation test runs." in done.stdout
+    heavy = {"sqlalchemy", "alembic", "fastapi", "strawberry", "uvicorn", "app.db", "app.api"}
+    assert loaded.isdisjoint(heavy), sorted(loaded & heavy)
+    assert "typer" in loaded  # the import profile was read

@@ -39,7 +39,7 @@ def run_completion_case(case: StoredTestCase, include_outputs: bool) -> str:
     return (
         f'{{"id":"{case_id}","test_case_id":"{case_id}","values":{inputs},"variables":{inputs},'
         f'"output":{output or NULL},"output_message":{output_message or NULL},'
-        f'"history":{history or NULL},"metadata":{metadata},"custom_metadata":{metadata},'
+        f'"history":{messages(history)},"metadata":{metadata},"custom_metadata":{metadata},'
         f'"media_variables":{media_inputs or NULL},"test_case_type":"completion"}}'
     )
 
