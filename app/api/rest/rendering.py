@@ -134,7 +134,7 @@ def _plain_run_completion_case(case: StoredTestCase, include_outputs: bool) -> s
             "variables": values,
             "output": _parsed(output) if include_outputs else None,
             "output_message": _parsed(output_message) if include_outputs else None,
-            "history": _parsed(history),
+            "history": _messages_value(history),
             "metadata": metadata,
             "custom_metadata": metadata,
             "media_variables": _parsed(media_inputs),
