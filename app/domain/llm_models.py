@@ -152,7 +152,7 @@ def _model(row: Row[Any]) -> Model:
         provider_name=row.provider_name,
         model_family=row.model_family,
         model_version=row.model_version,
-        provider_info=None if info is None else ProviderInfo(**info),
+        provider_info=None if info is None else parse_provider_info(info),
         supports_tool_use=row.supports_tool_use,
         created_at=row.created_at,
         updated_at=row.updated_at,

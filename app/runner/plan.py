@@ -20,22 +20,13 @@ from app.domain.test_runs import TestRun, get_test_run
 from app.runner.provider import ModelEndpoint
 
 
-def _price(value: Any) -> float | None:
-    """A price as the catalog holds it (a number, or its decimal text)."""
-    return None if value is None else float(value)
-
-
 def endpoint_of(model_name: str, info: ProviderInfo | None, parameters: Any) -> ModelEndpoint:
     return ModelEndpoint(
         model=model_name,
         base_url=None if info is None else info.base_url,
         api_key_env=None if info is None else info.api_key_env,
-        input_price_per_million=None
-        if info is None
-        else _price(info.input_price_per_million_tokens),
-        output_price_per_million=None
-        if info is None
-        else _price(info.output_price_per_million_tokens),
+        input_price_per_million=None if info is None else info.input_price_per_million_tokens,
+        output_price_per_million=None if info is None else info.output_price_per_million_tokens,
         parameters=dict(parameters or {}),
     )
 

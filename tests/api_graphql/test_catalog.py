@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from app.db.engine import Database
-from app.domain import keys
+from app.domain import keys, llm_models
 from tests.support import Api, completion_example
 
 MODEL_ID = "6f1c2b3a-8d4e-4f5a-9b6c-7d8e9f0a1b2c"
@@ -360,3 +360,37 @@ async def test_another_projects_key_sees_nothing(api: Api, other_api: Api) -> No
     assert error_code(renamed) == "NOT_FOUND"
     mine = await api.graphql(query, {"p": api.project_id, "t": template_id})
     assert mine["data"]["project"]["promptTemplate"] == {"name": "support"}
+
+
+async def test_prices_read_back_as_numbers(api: Api, admin: Api, db: Database) -> None:
+    prices = {"input_price_per_million_tokens": "0.15", "output_price_per_million_tokens": 2.5}
+    made = await admin.client.post(
+        "/api/v2/models",
+        json={
+            "id": MODEL_ID,
+            "name": "judge",
+            "provider_name": "openai",
+            "model_family": "gpt-4o",
+            "model_version": "1",
+            "provider_info": {"api_key_env": "JUDGE_KEY", **prices},
+        },
+        headers=admin.headers,
+    )
+    assert made.status_code == 200, made.text
+    # REST keeps Freeplay's shape (string values), each the decimal text of the number
+    rest = (await api.client.get(f"/api/v2/models/{MODEL_ID}", headers=api.headers)).json()
+    assert float(rest["provider_info"]["input_price_per_million_tokens"]) == 0.15
+    assert float(rest["provider_info"]["output_price_per_million_tokens"]) == 2.5
+    read = await api.graphql(
+        "{ models { edges { node { providerInfo {"
+        " inputPricePerMillionTokens outputPricePerMillionTokens } } } } }"
+    )
+    info = read["data"]["models"]["edges"][0]["node"]["providerInfo"]
+    assert info == {"inputPricePerMillionTokens": 0.15, "outputPricePerMillionTokens": 2.5}
+    assert all(isinstance(price, float) for price in info.values())
+    # the runner prices calls with what the catalog reads
+    found = await llm_models.find_model(db, "openai", "judge")
+    assert found is not None
+    assert found.provider_info is not None
+    assert found.provider_info.input_price_per_million_tokens == 0.15
+    assert found.provider_info.output_price_per_million_tokens == 2.5

@@ -8,6 +8,9 @@ const DATASET = `query Dataset($projectId: ID!, $id: ID!) {
     id name
     evaluations { id name kind source }
     flavors { id name }
+    promptTemplates(first: 100) { edges { node {
+      id name versions(first: 20) { edges { node { id number versionName model } } }
+    } } }
   }
   dataset(id: $id) { id name description testCaseType testCaseCount version }
 }`;
@@ -66,6 +69,27 @@ function runForm(project, dataset) {
     h("input", { type: "checkbox", name: "evaluation", value: e.id }),
   );
   const includeOutputs = h("input", { type: "checkbox", name: "include-outputs", checked: true });
+  // Optional: the server runs every case with a prompt template version.
+  const version = h(
+    "select",
+    { name: "prompt-version" },
+    h("option", { value: "" }, "(none: a client records the results)"),
+    project.promptTemplates.edges.map(({ node: t }) =>
+      h(
+        "optgroup",
+        { label: t.name },
+        t.versions.edges.map(({ node: v }) =>
+          h(
+            "option",
+            { value: v.id },
+            `${t.name} v${v.number}${v.versionName ? ` (${v.versionName})` : ""} · ${v.model}`,
+          ),
+        ),
+      ),
+    ),
+  );
+  const repetitions = h("input", { type: "number", name: "repetitions", min: 1, value: 1 });
+  const concurrency = h("input", { type: "number", name: "concurrency", min: 1, value: 4 });
   const submit = h("button", { type: "submit" }, "Create test run");
   const row = (label, ...control) => h("label", { class: "row" }, h("span", {}, label), ...control);
 
@@ -85,6 +109,13 @@ function runForm(project, dataset) {
         };
         if (name.value.trim()) input.testRunName = name.value.trim();
         if (flavor.value) input.flavorName = flavor.value;
+        if (version.value) {
+          input.execute = {
+            promptTemplateVersionId: version.value,
+            repetitions: Number(repetitions.value),
+            concurrency: Number(concurrency.value),
+          };
+        }
         try {
           const { createTestRun } = await graphql(CREATE_RUN, { input });
           location.hash = route("projects", project.id, "runs", createTestRun.testRun.id);
@@ -97,6 +128,9 @@ function runForm(project, dataset) {
     row("Name", name),
     row("Description", description),
     row("Flavor", flavor),
+    row("Run on the server with", version),
+    row("Repetitions", repetitions),
+    row("Concurrency", concurrency),
     h(
       "fieldset",
       {},

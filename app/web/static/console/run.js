@@ -35,12 +35,25 @@ const RUN_FIELDS = `fragment RunFields on TestRun {
   dataset { id name }
   targetEvaluations { name }
   progress { done total }
+  execution {
+    status total completed errored pending cancelled evaluationErrors repetitions concurrency
+    errors { testCaseId repetition error evaluationErrors }
+  }
   summary {
     autoEvaluation { ...SummaryFields }
     humanEvaluation { ...SummaryFields }
     clientEvaluation { ...SummaryFields }
+    usage {
+      count latencyMeanMs latencyP50Ms latencyP95Ms promptTokens completionTokens totalTokens cost
+    }
   }
 }`;
+
+const CANCEL_RUN = `mutation CancelTestRun($input: CancelTestRunInput!) {
+  cancelTestRun(input: $input) { testRun { ...RunFields } }
+}
+${RUN_FIELDS}
+${SUMMARY_FIELDS}`;
 
 const RUN = `query Run($projectId: ID!, $id: ID!) {
   project(id: $projectId) { name }
@@ -83,7 +96,10 @@ export async function runView(view, projectId, runId) {
   const { project, testRun } = await graphql(RUN, { projectId, id: runId });
   if (!project || !testRun) throw new Error("No such test run (or the key may not see it).");
 
+  let run = testRun;
+  let updating = Promise.resolve();
   const header = h("div");
+  const execution = h("div");
   const summary = h("div");
   const results = pager(
     async (first, after) => (await graphql(RESULTS, { id: runId, first, after })).testRun.results,
@@ -96,13 +112,26 @@ export async function runView(view, projectId, runId) {
     caseList,
     50,
   );
+  const cancel = async () => {
+    try {
+      update((await graphql(CANCEL_RUN, { input: { testRunId: runId } })).cancelTestRun.testRun);
+    } catch (error) {
+      showError(error);
+    }
+  };
   const draw = (run) => {
     header.replaceChildren(runHeader(project, projectId, run));
-    summary.replaceChildren(summaryTable(run.summary));
+    execution.replaceChildren(
+      run.execution ? section("Execution", executionView(run.execution, cancel)) : "",
+    );
+    summary.replaceChildren(
+      ...[summaryTable(run.summary), usageView(run.summary.usage)].filter(Boolean),
+    );
   };
   draw(testRun);
   view.show(
     header,
+    execution,
     section("Summary", summary),
     section("Results", results.element),
     section("Test cases", cases.element),
@@ -112,14 +141,12 @@ export async function runView(view, projectId, runId) {
   // Watch the run until it completes (or the page shows something else): the server sends
   // it whenever it changes. While the live connection is down, read the run every POLL_MS
   // and try the connection again, waiting longer after each failure.
-  let run = testRun;
-  let updating = Promise.resolve();
-  const update = (latest) => {
+  function update(latest) {
     const moved = latest.progress.done !== run.progress.done || latest.status !== run.status;
     run = latest;
     draw(run);
     if (moved) updating = updating.then(() => results.reload());
-  };
+  }
   let retry = RETRY_MS;
   let retryAt = 0;
   while (run.status !== "COMPLETED" && view.active()) {
@@ -171,6 +198,108 @@ function runHeader(project, projectId, run) {
       { class: "facts" },
       facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]),
     ),
+  );
+}
+
+// A run the server executes: its cases by state, a Cancel button while it runs, the errors.
+function executionView(execution, cancel) {
+  const e = execution;
+  const finished = e.completed + e.errored + e.cancelled;
+  const counts = [
+    ["Completed", e.completed],
+    ["Errored", e.errored],
+    ["Pending", e.pending],
+    ["Cancelled", e.cancelled],
+    ["Judge errors", e.evaluationErrors],
+  ];
+  const button =
+    e.status === "RUNNING"
+      ? h(
+          "button",
+          {
+            type: "button",
+            class: "cancel",
+            onclick: (event) => {
+              event.target.disabled = true;
+              cancel();
+            },
+          },
+          "Cancel run",
+        )
+      : null;
+  return h(
+    "div",
+    { class: "execution" },
+    h(
+      "p",
+      { class: "run-progress" },
+      statusBadge(e.status),
+      " ",
+      progressBar({ done: finished, total: e.total }),
+      ` cases run (${e.repetitions}× each, ${e.concurrency} at once) `,
+      button,
+    ),
+    h(
+      "dl",
+      { class: "facts counts" },
+      counts.map(([term, value]) => [
+        h("dt", {}, term),
+        h("dd", { class: `count-${term.toLowerCase().replace(" ", "-")}` }, number(value)),
+      ]),
+    ),
+    e.errors.length
+      ? h(
+          "table",
+          { class: "errors" },
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ["Test case", "Repetition", "Error"].map((t) => h("th", {}, t)),
+            ),
+          ),
+          h(
+            "tbody",
+            {},
+            e.errors.map((x) =>
+              h(
+                "tr",
+                {},
+                h("td", { class: "small" }, x.testCaseId),
+                h("td", { class: "num" }, number(x.repetition)),
+                h("td", {}, x.error || json(x.evaluationErrors, 300)),
+              ),
+            ),
+          ),
+        )
+      : null,
+  );
+}
+
+const ms = (x) => (x === null || x === undefined ? "–" : `${number(Math.round(x))} ms`);
+
+function usageView(usage) {
+  if (!usage || !usage.count) return null;
+  const facts = [
+    ["Calls measured", number(usage.count)],
+    [
+      "Latency",
+      `mean ${ms(usage.latencyMeanMs)} · p50 ${ms(usage.latencyP50Ms)} · ` +
+        `p95 ${ms(usage.latencyP95Ms)}`,
+    ],
+    [
+      "Tokens",
+      `${number(usage.totalTokens)} (${number(usage.promptTokens)} prompt, ` +
+        `${number(usage.completionTokens)} completion)`,
+    ],
+    ["Cost", usage.cost === null ? "–" : Number(usage.cost.toPrecision(4)).toString()],
+  ];
+  return h(
+    "dl",
+    { class: "facts usage" },
+    facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]),
   );
 }
 
