@@ -22,7 +22,7 @@ from rich.progress import (
 )
 
 from app.db.engine import Database
-from app.domain import datasets, results, test_cases, test_runs
+from app.domain import datasets, result_export, test_cases, test_runs
 from app.domain.datasets import NewDataset
 from app.domain.errors import DomainError, InvalidInput, NotFound
 from app.domain.examples import TestCaseType
@@ -180,10 +180,10 @@ async def run_export_results(db: Database, file: Path, run_id: str) -> int:
         return 1
     try:
         run = await test_runs.get_test_run(db, OPERATOR, run_id)
-        columns = await results.score_columns(db, run)
+        columns = await result_export.score_columns(db, run)
         temporary = file.with_name(file.name + ".partial")
         with temporary.open("wb") as out:
-            async for line in result_lines(results.export_dicts(db, run), columns, fmt):
+            async for line in result_lines(result_export.export_dicts(db, run), columns, fmt):
                 out.write(line)
         temporary.replace(file)
     except DomainError as error:

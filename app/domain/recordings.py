@@ -24,14 +24,8 @@ from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads_or_none
 from app.domain.keys import Principal
 from app.domain.projects import visible_project_id
-from app.domain.results import (
-    LockedRun,
-    NewResult,
-    Usage,
-    lock_run,
-    update_result,
-    write_result,
-)
+from app.domain.result_recording import LockedRun, lock_run, update_result, write_result
+from app.domain.results import NewResult, Usage
 
 
 class RecordingKind(StrEnum):

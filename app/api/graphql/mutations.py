@@ -41,6 +41,7 @@ from app.domain import (
     evaluations,
     execution,
     projects,
+    result_recording,
     results,
     test_cases,
     test_runs,
@@ -284,7 +285,7 @@ class Mutation(CatalogMutation):
             return loc
 
         with relocated(score_at):
-            result = await results.record_result(
+            result = await result_recording.record_result(
                 ctx.db, ctx.principal, input.test_run_id, input.to_domain()
             )
         recorded, run = await _result_and_run(info, result)
@@ -296,7 +297,7 @@ class Mutation(CatalogMutation):
     ) -> ScoreTestCaseResultPayload:
         ctx = info.context.writing()
         with relocated(lambda loc: ("value", *loc[2:]) if loc[:1] == ("scores",) else loc):
-            result = await results.score_result(
+            result = await result_recording.score_result(
                 ctx.db,
                 ctx.principal,
                 input.test_run_id,
@@ -315,7 +316,7 @@ class Mutation(CatalogMutation):
         self, info: Info, input: CompleteTestRunInput
     ) -> CompleteTestRunPayload:
         ctx = info.context.writing()
-        await results.complete_run(ctx.db, ctx.principal, input.test_run_id)
+        await result_recording.complete_run(ctx.db, ctx.principal, input.test_run_id)
         run = await test_runs.get_test_run(ctx.db, ctx.principal, input.test_run_id)
         return CompleteTestRunPayload(test_run=TestRun.of(run))
 
