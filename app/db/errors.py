@@ -1,5 +1,5 @@
-"""Errors of the database layer that callers are told about (not bugs). The domain lists
-them among its errors (``app.domain.errors``); adapters map their codes like any other."""
+"""Errors of the database layer that callers are told about (not bugs). Like the domain's
+errors they are ``ServiceError``s; adapters map their codes like any other."""
 
 from app.errors import ServiceError
 

@@ -1,9 +1,8 @@
 """Typed domain errors. Each has a stable ``code``; adapters map it to an HTTP status or a
 GraphQL ``extensions.code`` and keep the message. The database's own errors
-(``Unavailable``, ``TooManySubscriptions``) are listed here too, so domain callers find
-every error they may see in one place."""
+(``Unavailable``, ``TooManySubscriptions``) are in ``app.db.errors``; every one of them is
+a ``ServiceError``."""
 
-from app.db.errors import TooManySubscriptions, Unavailable
 from app.errors import FieldError, ServiceError
 
 __all__ = [
@@ -21,9 +20,7 @@ __all__ = [
     "PersistedQueryNotFound",
     "RateLimited",
     "ServiceError",
-    "TooManySubscriptions",
     "Unauthenticated",
-    "Unavailable",
 ]
 
 

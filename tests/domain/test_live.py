@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.db.engine import Database
+from app.db.errors import Unavailable
 from app.domain import datasets, live, projects, result_recording, test_cases, test_runs
 from app.domain.datasets import NewDataset, TestCaseType
-from app.domain.errors import InvalidInput, Unavailable
+from app.domain.errors import InvalidInput
 from app.domain.keys import OPERATOR
 from app.domain.results import NewResult
 from app.domain.test_runs import NewTestRun, TestRun
