@@ -154,6 +154,8 @@ async def _version_values(conn: AsyncConnection, new: NewCriterionVersion) -> di
         raise InvalidInput.at(("options",), f"a {kind.value} criterion needs its options")
     if not labelled and options:
         raise InvalidInput.at(("options",), f"a {kind.value} criterion has no options")
+    if new.rubric is not None and not isinstance(new.rubric, dict):
+        raise InvalidInput.at(("rubric",), "rubric must be an object")
     rubric = dict(new.rubric or {})
     allowed = _rubric_keys(kind, options)
     for key, meaning in rubric.items():
