@@ -124,19 +124,28 @@ def _postgres_engine(settings: Settings) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # JSONB travels as text both ways (see JSONText), replacing the dialect's codec that
-        # would parse every document into Python objects.
+        # JSONB travels as its text both ways (see JSONText), replacing the dialect's codec
+        # that would parse every document into Python objects. In binary form (the text after
+        # a version byte), which COPY needs: imports write their rows with it (db/bulk.py).
         dbapi_connection.run_async(
             lambda conn: conn.set_type_codec(
-                "jsonb", encoder=_same, decoder=_same, schema="pg_catalog", format="text"
+                "jsonb",
+                encoder=_jsonb_binary,
+                decoder=_jsonb_text,
+                schema="pg_catalog",
+                format="binary",
             )
         )
 
     return engine
 
 
-def _same(text: str) -> str:
-    return text
+def _jsonb_binary(text: str) -> bytes:
+    return b"\x01" + text.encode()
+
+
+def _jsonb_text(data: bytes) -> str:
+    return data[1:].decode()
 
 
 def _sqlite_engine(settings: Settings) -> AsyncEngine:

@@ -254,24 +254,23 @@ def case_rows(
     ]
 
 
-Prepared = tuple[list[tuple[Any, ...]], list[FieldError]]  # rows, or the problems found
+# A checked row of an import: (offset in its chunk, id, inputs, output, output_message,
+# history, metadata, media_inputs); app.db.bulk.VersionInserter adds what all rows share.
+CheckedRow = tuple[Any, ...]
+Checked = tuple[list[CheckedRow], list[FieldError]]  # rows, or the problems found
 
 
-def prepare_chunk(
+def check_chunk(
     kind: TestCaseType,
     max_bytes: int,
     decode: Callable[[Any], Any] | None,
     chunk: list[tuple[int, Any]],
-    dataset_id: str,
-    version: int,
-    first_position: int,
-    created_at: Any,
-) -> Prepared:
-    """One chunk of an import: decoded, checked and turned into table rows.
+) -> Checked:
+    """One chunk of an import: decoded, checked and turned into checked rows.
 
     ``chunk`` holds ``(line number, record)`` pairs; a record is decoded with ``decode``
     first when one is given (JSONL lines arrive as bytes). Rows are returned only when the
-    whole chunk is valid.
+    whole chunk is valid. Plain code, one pass per case: this is most of an import's work.
     """
     columns: list[Columns] = []
     errors: list[FieldError] = []
@@ -291,7 +290,20 @@ def prepare_chunk(
                 break
     if errors:
         return [], errors
-    return case_rows(columns, dataset_id, version, first_position, created_at), []
+    ids = new_ids(len(columns))
+    return [
+        (
+            offset,
+            ids[offset],
+            values["inputs"],
+            values["output"],
+            values["output_message"],
+            values["history"],
+            values["metadata"],
+            values["media_inputs"],
+        )
+        for offset, values in enumerate(columns)
+    ], []
 
 
 def invalid(errors: list[FieldError]) -> InvalidInput:
