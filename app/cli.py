@@ -212,7 +212,7 @@ def import_file(
                 db, file, project, dataset, create, kind, executor, checks
             )
         )
-    raise typer.Exit(status)
+    importer.leave(status)
 
 
 @cli.command("export")

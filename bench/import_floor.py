@@ -7,7 +7,7 @@ Parse every line of the JSONL with orjson, make the rows ``testruns import`` wri
 test_cases (the same columns and values: each stored field serialised back to JSON text, a new
 id, the position, the version and the time), then write them in one transaction. On SQLite,
 ``executemany`` into a fresh file with the server's test_cases table and indexes (copied from
-SCHEMA.db) and the server's pragmas; on PostgreSQL, asyncpg's ``copy_records_to_table`` into
+SCHEMA.db), its page size and pragmas; on PostgreSQL, asyncpg's ``copy_records_to_table`` into
 a fresh database made like the server's, for a dataset that exists there. One step after the
 other: parse, then write. No checking, no framework, no progress: the least work any
 importer must do.
@@ -56,13 +56,14 @@ def rows(path: str, dataset_id: str, created_at: object) -> list[tuple[object, .
 def sqlite(path: str, db_path: str, schema_path: str) -> int:
     parsed = rows(path, str(uuid.uuid4()), "2025-01-01 00:00:00.000000")
     schema = sqlite3.connect(f"file:{schema_path}?mode=ro", uri=True)
+    (page_size,) = schema.execute("PRAGMA page_size").fetchone()
     ddl = schema.execute(
         "SELECT sql FROM sqlite_master WHERE tbl_name = 'test_cases' AND sql IS NOT NULL "
         "ORDER BY type DESC"  # the table, then its indexes
     ).fetchall()
     schema.close()
     conn = sqlite3.connect(db_path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):
+    for pragma in (f"page_size={int(page_size)}", "journal_mode=WAL", "synchronous=NORMAL"):
         conn.execute(f"PRAGMA {pragma}")
     for (statement,) in ddl:
         conn.execute(statement)
