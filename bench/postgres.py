@@ -4,7 +4,7 @@ and the read floor measured on it.
 
 The floor is the least work any server must do to answer a REST test run of N cases on
 PostgreSQL: asyncpg fetches the same rows with the same query the server uses
-(app/domain/datasets.py, read_cases), JSONB as its text as the server receives it, and orjson
+(app/domain/datasets.py, read_cases), JSONB as its text (asyncpg's own codec), and orjson
 serialises one body with the keys of the REST answer, splicing the stored JSON texts in
 unparsed (bench/floor.py does the same on SQLite).
 """
@@ -119,17 +119,6 @@ def dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
 
 
-async def jsonb_as_text(conn: asyncpg.Connection) -> None:
-    """JSONB in and out as its text, as the server's connections have it (app/db/engine.py)."""
-    await conn.set_type_codec(
-        "jsonb",
-        encoder=lambda text: b"\x01" + text.encode(),
-        decoder=lambda data: data[1:].decode(),
-        schema="pg_catalog",
-        format="binary",
-    )
-
-
 class PostgresFloor(Floor):
     """The read floor on PostgreSQL."""
 
@@ -139,9 +128,7 @@ class PostgresFloor(Floor):
 
     @staticmethod
     async def _connect(url: str) -> asyncpg.Connection:
-        conn = await asyncpg.connect(dsn(url))
-        await jsonb_as_text(conn)
-        return conn
+        return await asyncpg.connect(dsn(url))  # JSONB as its text: asyncpg's own codec
 
     def respond(self, dataset: DatasetInfo) -> bytes:
         version = dataset.version

@@ -124,28 +124,12 @@ def _postgres_engine(settings: Settings) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # JSONB travels as its text both ways (see JSONText), replacing the dialect's codec
-        # that would parse every document into Python objects. In binary form (the text after
-        # a version byte), which COPY needs: imports write their rows with it (db/bulk.py).
-        dbapi_connection.run_async(
-            lambda conn: conn.set_type_codec(
-                "jsonb",
-                encoder=_jsonb_binary,
-                decoder=_jsonb_text,
-                schema="pg_catalog",
-                format="binary",
-            )
-        )
+        # JSONB travels as its text both ways (see JSONText): asyncpg's own codec, in C and in
+        # binary form as COPY needs (imports write their rows with it, db/bulk.py), instead of
+        # the dialect's, which would parse every document into Python objects.
+        dbapi_connection.run_async(lambda conn: conn.reset_type_codec("jsonb", schema="pg_catalog"))
 
     return engine
-
-
-def _jsonb_binary(text: str) -> bytes:
-    return b"\x01" + text.encode()
-
-
-def _jsonb_text(data: bytes) -> str:
-    return data[1:].decode()
 
 
 def _sqlite_engine(settings: Settings) -> AsyncEngine:
