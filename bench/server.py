@@ -1,5 +1,5 @@
 """The real server as production runs it: ``testruns serve`` (uvicorn, uvloop, httptools) on
-its own SQLite file, set up through the ``testruns`` command."""
+its own SQLite file or a PostgreSQL database, set up through the ``testruns`` command."""
 
 import http.client
 import os
@@ -19,12 +19,15 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, workdir: Path) -> None:
+    """The server on its SQLite file in ``workdir``, or on ``database_url`` (PostgreSQL)."""
+
+    def __init__(self, workdir: Path, database_url: str | None = None) -> None:
         self.db_path = workdir / "bench.db"
         self.log_path = workdir / "server.log"
+        self.database_url = database_url or f"sqlite+aiosqlite:///{self.db_path}"
         self.env = {
             **os.environ,
-            "TESTRUNS_DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
+            "TESTRUNS_DATABASE_URL": self.database_url,
             "TESTRUNS_DATA_DIR": str(workdir / "data"),
             # The live-update benchmark holds many subscriptions with its one key.
             "TESTRUNS_SUBSCRIPTIONS_PER_KEY": "100000",
