@@ -17,8 +17,29 @@ from bench.cases import DatasetInfo, create_dataset
 from bench.client import Client
 from bench.floor import Floor
 from bench.imports import import_file
-from bench.measure import ALL_FIELDS, ID_VALUES, Bench, Concurrency, Memory, interleaved
-from bench.report import Results, chart, machine, table, target_lines, targets
+from bench.measure import (
+    ALL_FIELDS,
+    ID_VALUES,
+    Bench,
+    Concurrency,
+    Memory,
+    Workers,
+    healthz_load,
+    interleaved,
+    small_requests,
+    workers_load,
+)
+from bench.profile import profiled, summary
+from bench.report import (
+    Results,
+    chart,
+    machine,
+    request_lines,
+    request_targets,
+    table,
+    target_lines,
+    targets,
+)
 from bench.server import Server
 from bench.subscribers import subscribers
 
@@ -66,6 +87,13 @@ class Plan:
         return 3.0 if self.quick else 10.0
 
     @property
+    def small_rounds(self) -> int:
+        """Rounds of the interleaved small requests (each round is a few milliseconds)."""
+        return 300 if self.quick else 2_000
+
+    serve_workers = 2
+
+    @property
     def subscribers(self) -> tuple[int, int]:
         """(WebSocket subscribers, updates sent to them) of the live-update benchmark."""
         return (100, 1) if self.quick else (1_000, 3)
@@ -93,7 +121,45 @@ def build(server: Server, plan: Plan) -> tuple[str, str, dict[int, DatasetInfo],
     return project_id, key, datasets, seconds
 
 
-def measure(bench: Bench, floor: Floor, plan: Plan) -> tuple[Results, Concurrency, Memory]:
+def measure_requests(bench: Bench, plan: Plan, results: Results) -> Concurrency:
+    """Small requests against /healthz, interleaved on one client; then the same clients as
+    the concurrency measure on /healthz: the ceiling its throughput is compared with."""
+    rounds = plan.small_rounds
+    say(f"  small requests: /healthz, page of 1 run, GraphQL project, create x {rounds}")
+    results.extend(interleaved(small_requests(bench, CONCURRENCY_CASES), rounds))
+    say(f"  ceiling: {CLIENTS} clients on /healthz for {plan.concurrency_seconds:g} s")
+    return healthz_load(bench, CLIENTS, plan.concurrency_seconds)
+
+
+def measure_workers(server: Server, key: str, project_id: str, plan: Plan) -> Workers:
+    """``testruns serve --workers N`` on SQLite under the concurrency load: every acknowledged
+    write is there afterwards."""
+    count = plan.serve_workers
+    say(
+        f"serve --workers {count}: {CLIENTS} clients creating runs"
+        f" for {plan.concurrency_seconds:g} s"
+    )
+    server.start(workers=count)
+    try:
+        bench = Bench(server, key, project_id, {})
+        body = orjson.dumps({"dataset_name": f"cases-{CONCURRENCY_CASES}", "include_outputs": True})
+        return workers_load(
+            server,
+            key,
+            bench.base,
+            body,
+            CONCURRENCY_CASES,
+            count,
+            CLIENTS,
+            plan.concurrency_seconds,
+        )
+    finally:
+        server.stop()
+
+
+def measure(
+    bench: Bench, floor: Floor, plan: Plan, profile: Path | None = None
+) -> tuple[Results, Concurrency, Memory, Concurrency]:
     """Every measurement; what a target compares is timed interleaved, round by round."""
     results = Results()
     say(f"  memory of a {plan.big:,}-case REST answer (after warming up on smaller ones)")
@@ -117,18 +183,26 @@ def measure(bench: Bench, floor: Floor, plan: Plan) -> tuple[Results, Concurrenc
     reads = [bench.dataset_page(100, 1, PAGE_SIZE)]
     reads += [bench.dataset_page(n, number, PAGE_SIZE) for n in deep_sizes]
     results.extend(interleaved(reads, plan.repeats(100)))
-    say(f"  concurrency: {CLIENTS} clients for {plan.concurrency_seconds:g} s")
-    concurrency = bench.concurrency(CONCURRENCY_CASES, CLIENTS, plan.concurrency_seconds)
+    with profiled(bench.server.pid if profile else None, profile or Path()):
+        ceiling = measure_requests(bench, plan, results)
+        say(f"  concurrency: {CLIENTS} clients for {plan.concurrency_seconds:g} s")
+        concurrency = bench.concurrency(CONCURRENCY_CASES, CLIENTS, plan.concurrency_seconds)
     say(f"  adding one case to the 100- and the {plan.big:,}-case dataset")
     additions = [bench.add_one(100), bench.add_one(plan.big)]
     results.extend(interleaved(additions, plan.repeats(100)))
-    return results, concurrency, memory
+    return results, concurrency, memory, ceiling
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="100 and 1,000 cases, few repeats")
     parser.add_argument("--out", type=Path, default=Path("bench"), help="where results go")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the server with py-spy under the small requests and the concurrency load"
+        " (profile.txt beside results.json, a summary on stdout); timings then include py-spy",
+    )
     args = parser.parse_args()
     plan = Plan(quick=args.quick)
     started, started_at = time.perf_counter(), datetime.now(UTC).isoformat(timespec="seconds")
@@ -154,10 +228,14 @@ def main() -> int:
         bench = Bench(server, key, project_id, datasets)
         floor = Floor(server.db_path)
         try:
-            results, concurrency, memory = measure(bench, floor, plan)
+            profile = args.out / "profile.txt" if args.profile else None
+            args.out.mkdir(parents=True, exist_ok=True)
+            results, concurrency, memory, ceiling = measure(bench, floor, plan, profile)
         finally:
             floor.close()
             bench.close()
+        server.stop()
+        workers = measure_workers(server, key, project_id, plan)
         count, rounds = plan.subscribers
         say(f"Live updates: {count:,} WebSocket subscribers on a freshly started server")
         server.stop()
@@ -176,7 +254,11 @@ def main() -> int:
     total = time.perf_counter() - started
 
     found = targets(results, concurrency, memory, imports, live)
+    found += request_targets(results, concurrency, ceiling, workers)
     print(table(results, concurrency, memory, bench.body_bytes, imports, live))
+    print(request_lines(results, ceiling, workers))
+    if profile is not None:
+        print(summary(profile))
     print()
     print(target_lines(found))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -192,6 +274,8 @@ def main() -> int:
         },
         "series": [s.as_dict() for s in results.series],
         "concurrency": concurrency.as_dict(),
+        "ceiling": ceiling.as_dict(),
+        "serve_workers": workers.as_dict(),
         "memory": memory.as_dict(),
         "imports": [run.as_dict() for run in imports],
         "subscribers": live.as_dict(),
