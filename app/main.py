@@ -60,8 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = db
     errors.install(app)
     app.include_router(health.router)
-    app.include_router(projects.router)
+    # Routes are matched in the order included, one by one: the most used go first. (GraphQL's
+    # one path overlaps no other.)
+    app.include_router(graphql_router(settings))
     app.include_router(test_runs.router)
+    app.include_router(projects.router)
     app.include_router(datasets.router)
     app.include_router(test_cases.router)
     app.include_router(dataset_cases.router)
@@ -70,7 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(prompt_templates.router)
     app.include_router(model_catalog.router)
     app.include_router(criteria.router)
-    app.include_router(graphql_router(settings))
     web.install(app)
     if settings.metrics:
         from app.api.metrics import router as metrics_router

@@ -14,14 +14,16 @@ import strawberry
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from graphql import DocumentNode, GraphQLError
+from graphql.validation import ValidationRule
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
 )
-from strawberry.extensions.query_depth_limiter import IgnoreContext
+from strawberry.extensions.query_depth_limiter import IgnoreContext, create_validator
 from strawberry.schema.config import BatchingConfig, StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionContext
@@ -84,6 +86,15 @@ class KnownQueries(SchemaExtension):
 KNOWN_QUERIES = 512  # query texts kept parsed and validated, per process
 
 
+class DepthLimit(QueryDepthLimiter):
+    """QueryDepthLimiter with its validation rule made once per schema, not per operation
+    (strawberry's makes a new rule class each time; most operations are not even validated,
+    see KnownQueries)."""
+
+    def __init__(self, rule: type[ValidationRule]) -> None:
+        AddValidationRules.__init__(self, [rule])
+
+
 def _introspection_field(context: IgnoreContext) -> bool:
     # GraphiQL's own introspection query is deep; it is not what the depth limit is for.
     return context.field_name.startswith("__")
@@ -99,11 +110,7 @@ def build_schema(settings: Settings | None = None, *, projection: bool | None = 
     extensions += [
         ErrorCodes,
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
-        partial(
-            QueryDepthLimiter,
-            max_depth=settings.graphql_max_depth,
-            should_ignore=_introspection_field,
-        ),
+        partial(DepthLimit, create_validator(settings.graphql_max_depth, _introspection_field)),
         partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
     ]
     if not settings.graphql_introspection:
