@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.cors import CORSMiddleware
 
 from app import metrics
@@ -27,6 +28,8 @@ from app.db.engine import Database
 from app.runner.worker import embedded_worker
 from app.settings import Settings
 from app.tuning import tune_for_serving
+
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served by app.api.web from the app's own files
         redoc_url=None,
+        # Without OTEL_EXPORTER_OTLP_ENDPOINT there are no traces: FastAPI's own telemetry is
+        # off instead of looking for OpenTelemetry providers on every request.
+        telemetry=None if settings.otel_exporter_otlp_endpoint else _NO_TELEMETRY,
     )
     app.state.settings = settings
     app.state.db = db
