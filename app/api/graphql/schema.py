@@ -23,7 +23,9 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
-from strawberry.extensions.query_depth_limiter import IgnoreContext, create_validator
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import IgnoreContext
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import BatchingConfig, StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionContext
@@ -95,6 +97,13 @@ class DepthLimit(QueryDepthLimiter):
         AddValidationRules.__init__(self, [rule])
 
 
+class AliasLimit(MaxAliasesLimiter):
+    """MaxAliasesLimiter with its validation rule made once per schema (as DepthLimit)."""
+
+    def __init__(self, rule: type[ValidationRule]) -> None:
+        AddValidationRules.__init__(self, [rule])
+
+
 def _introspection_field(context: IgnoreContext) -> bool:
     # GraphiQL's own introspection query is deep; it is not what the depth limit is for.
     return context.field_name.startswith("__")
@@ -110,8 +119,8 @@ def build_schema(settings: Settings | None = None, *, projection: bool | None = 
     extensions += [
         ErrorCodes,
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
-        partial(DepthLimit, create_validator(settings.graphql_max_depth, _introspection_field)),
-        partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
+        partial(DepthLimit, depth_rule(settings.graphql_max_depth, _introspection_field)),
+        partial(AliasLimit, aliases_rule(settings.graphql_max_aliases)),
     ]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
