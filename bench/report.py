@@ -359,10 +359,10 @@ def request_targets(
         ),
         Target(
             f"serve --workers {workers.workers} on SQLite, {workers.load.clients} clients"
-            " creating runs: errors + lost writes",
+            " creating runs: errors and lost writes",
             workers.load.errors + abs(workers.lost),
             0,
-            "",
+            "failures",
         ),
     ]
 
