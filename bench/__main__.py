@@ -20,14 +20,28 @@ from bench.cases import DatasetInfo, create_dataset
 from bench.client import Client
 from bench.floor import Floor
 from bench.imports import ImportRun, SqliteImportFloor, import_file
-from bench.measure import ALL_FIELDS, ID_VALUES, Bench, Concurrency, Memory, interleaved
+from bench.measure import (
+    ALL_FIELDS,
+    ID_VALUES,
+    Bench,
+    Concurrency,
+    Memory,
+    Workers,
+    healthz_load,
+    interleaved,
+    small_requests,
+    workers_load,
+)
 from bench.postgres import PostgresFloor, PostgresImportFloor, PostgresServer
+from bench.profile import profiled, summary
 from bench.report import (
     IMPORT_FLOOR_LIMITS,
     Results,
     Target,
     chart,
     machine,
+    request_lines,
+    request_targets,
     table,
     target_lines,
     targets,
@@ -80,6 +94,13 @@ class Plan:
         return 3.0 if self.quick else 10.0
 
     @property
+    def small_rounds(self) -> int:
+        """Rounds of the interleaved small requests (each round is a few milliseconds)."""
+        return 300 if self.quick else 2_000
+
+    serve_workers = 2
+
+    @property
     def subscribers(self) -> tuple[int, int]:
         """(WebSocket subscribers, updates sent to them) of the live-update benchmark."""
         return (100, 1) if self.quick else (1_000, 3)
@@ -107,7 +128,45 @@ def build(server: Server, plan: Plan) -> tuple[str, str, dict[int, DatasetInfo],
     return project_id, key, datasets, seconds
 
 
-def measure(bench: Bench, floor: Floor, plan: Plan) -> tuple[Results, Concurrency, Memory]:
+def measure_requests(bench: Bench, plan: Plan, results: Results) -> Concurrency:
+    """Small requests against /healthz, interleaved on one client; then the same clients as
+    the concurrency measure on /healthz: the ceiling its throughput is compared with."""
+    rounds = plan.small_rounds
+    say(f"  small requests: /healthz, page of 1 run, GraphQL project, create x {rounds}")
+    results.extend(interleaved(small_requests(bench, CONCURRENCY_CASES), rounds))
+    say(f"  ceiling: {CLIENTS} clients on /healthz for {plan.concurrency_seconds:g} s")
+    return healthz_load(bench, CLIENTS, plan.concurrency_seconds)
+
+
+def measure_workers(server: Server, key: str, project_id: str, plan: Plan) -> Workers:
+    """``testruns serve --workers N`` on SQLite under the concurrency load: every acknowledged
+    write is there afterwards."""
+    count = plan.serve_workers
+    say(
+        f"serve --workers {count}: {CLIENTS} clients creating runs"
+        f" for {plan.concurrency_seconds:g} s"
+    )
+    server.start(workers=count)
+    try:
+        bench = Bench(server, key, project_id, {})
+        body = orjson.dumps({"dataset_name": f"cases-{CONCURRENCY_CASES}", "include_outputs": True})
+        return workers_load(
+            server,
+            key,
+            bench.base,
+            body,
+            CONCURRENCY_CASES,
+            count,
+            CLIENTS,
+            plan.concurrency_seconds,
+        )
+    finally:
+        server.stop()
+
+
+def measure(
+    bench: Bench, floor: Floor, plan: Plan, profile: Path | None = None
+) -> tuple[Results, Concurrency, Memory, Concurrency]:
     """Every measurement; what a target compares is timed interleaved, round by round."""
     results = Results()
     say(f"  memory of a {plan.big:,}-case REST answer (after warming up on smaller ones)")
@@ -131,12 +190,14 @@ def measure(bench: Bench, floor: Floor, plan: Plan) -> tuple[Results, Concurrenc
     reads = [bench.dataset_page(100, 1, PAGE_SIZE)]
     reads += [bench.dataset_page(n, number, PAGE_SIZE) for n in deep_sizes]
     results.extend(interleaved(reads, plan.repeats(100)))
-    say(f"  concurrency: {CLIENTS} clients for {plan.concurrency_seconds:g} s")
-    concurrency = bench.concurrency(CONCURRENCY_CASES, CLIENTS, plan.concurrency_seconds)
+    with profiled(bench.server.pid if profile else None, profile or Path()):
+        ceiling = measure_requests(bench, plan, results)
+        say(f"  concurrency: {CLIENTS} clients for {plan.concurrency_seconds:g} s")
+        concurrency = bench.concurrency(CONCURRENCY_CASES, CLIENTS, plan.concurrency_seconds)
     say(f"  adding one case to the 100- and the {plan.big:,}-case dataset")
     additions = [bench.add_one(100), bench.add_one(plan.big)]
     results.extend(interleaved(additions, plan.repeats(100)))
-    return results, concurrency, memory
+    return results, concurrency, memory, ceiling
 
 
 LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
@@ -155,6 +216,9 @@ class Measured:
     body_bytes: dict[int, int]
     build_seconds: dict[int, float]
     pid_verified: bool
+    ceiling: Concurrency
+    workers: Workers
+    profile: Path | None
 
     @property
     def label(self) -> str:
@@ -163,6 +227,7 @@ class Measured:
     def targets(self) -> list[Target]:
         limit = IMPORT_FLOOR_LIMITS[self.backend]
         found = targets(self.results, self.concurrency, self.memory, self.imports, self.live, limit)
+        found += request_targets(self.results, self.concurrency, self.ceiling, self.workers)
         return [replace(t, name=f"{self.label}: {t.name}", backend=self.backend) for t in found]
 
     def as_dict(self) -> dict[str, Any]:
@@ -175,13 +240,21 @@ class Measured:
                 "rest_body_bytes": {str(n): size for n, size in sorted(self.body_bytes.items())},
             },
             "concurrency": self.concurrency.as_dict(),
+            "ceiling": self.ceiling.as_dict(),
+            "serve_workers": self.workers.as_dict(),
             "memory": self.memory.as_dict(),
             "imports": [run.as_dict() for run in self.imports],
             "subscribers": self.live.as_dict(),
         }
 
 
-def run_on(backend: str, plan: Plan, workdir: Path, postgres: PostgresServer | None) -> Measured:
+def run_on(
+    backend: str,
+    plan: Plan,
+    workdir: Path,
+    postgres: PostgresServer | None,
+    profile: Path | None = None,
+) -> Measured:
     """Build the data, import, measure and count live updates on one database."""
     workdir.mkdir()
     url = None if postgres is None else postgres.create_database("bench")
@@ -221,10 +294,12 @@ def run_on(backend: str, plan: Plan, workdir: Path, postgres: PostgresServer | N
         bench = Bench(server, key, project_id, datasets)
         floor = Floor(server.db_path) if postgres is None else PostgresFloor(server.database_url)
         try:
-            results, concurrency, memory = measure(bench, floor, plan)
+            results, concurrency, memory, ceiling = measure(bench, floor, plan, profile)
         finally:
             floor.close()
             bench.close()
+        server.stop()
+        workers = measure_workers(server, key, project_id, plan)
         count, rounds = plan.subscribers
         say(f"Live updates: {count:,} WebSocket subscribers on a freshly started server")
         server.stop()
@@ -249,6 +324,9 @@ def run_on(backend: str, plan: Plan, workdir: Path, postgres: PostgresServer | N
         bench.body_bytes,
         build_seconds,
         pid_verified,
+        ceiling,
+        workers,
+        profile,
     )
 
 
@@ -262,6 +340,13 @@ def main() -> int:
         default="both",
         help="the databases to measure (default both)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the server with py-spy under the small requests and the concurrency load"
+        " (profile-DATABASE.txt beside results.json, a summary on stdout); timings then include"
+        " py-spy",
+    )
     args = parser.parse_args()
     plan = Plan(quick=args.quick)
     # Commands start from compiled modules, as when installed (pip compiles them); in a
@@ -270,6 +355,7 @@ def main() -> int:
     backends = BACKENDS if args.backend == "both" else (args.backend,)
     started, started_at = time.perf_counter(), datetime.now(UTC).isoformat(timespec="seconds")
     workdir = Path(tempfile.mkdtemp(prefix="testruns-bench-"))
+    args.out.mkdir(parents=True, exist_ok=True)
     postgres = None
     measured: list[Measured] = []
     try:
@@ -280,7 +366,8 @@ def main() -> int:
                 say(f"== PostgreSQL (a throwaway server on port {postgres.port}) ==")
             else:
                 say("== SQLite ==")
-            measured.append(run_on(backend, plan, workdir / backend, postgres))
+            profile = args.out / f"profile-{backend}.txt" if args.profile else None
+            measured.append(run_on(backend, plan, workdir / backend, postgres, profile))
     finally:
         if postgres is not None:
             postgres.stop()
@@ -293,6 +380,9 @@ def main() -> int:
         print(
             table(run.results, run.concurrency, run.memory, run.body_bytes, run.imports, run.live)
         )
+        print(request_lines(run.results, run.ceiling, run.workers))
+        if run.profile is not None:
+            print(summary(run.profile))
         print()
     print(target_lines(found))
     args.out.mkdir(parents=True, exist_ok=True)

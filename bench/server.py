@@ -56,11 +56,20 @@ class Server:
         assert self.process is not None
         return self.process.pid
 
-    def start(self) -> None:
+    def start(self, workers: int = 1) -> None:
         self.port = free_port()
+        extra = ["--workers", str(workers)] if workers > 1 else []
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [str(TESTRUNS), "serve", "--port", str(self.port), "--log-level", "warning"],
+                [
+                    str(TESTRUNS),
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    "warning",
+                    *extra,
+                ],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
