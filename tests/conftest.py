@@ -83,9 +83,22 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+# Apps built so far in this test process, by their settings apart from the database. A new app
+# costs about a tenth of a second (Strawberry builds the schema; FastAPI works out its routes on
+# the first request), more than most tests take, so each test points a built one at its own
+# database, as the app reads its database and settings from app.state on every request.
+_APPS: dict[str, FastAPI] = {}
+
+
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
+    shape = settings.model_dump_json(exclude={"database_url", "data_dir"})
+    application = _APPS.get(shape)
+    if application is None:
+        application = _APPS[shape] = create_app(settings)
+    else:
+        application.state.settings = settings
+        application.state.db = Database(settings)
     yield application
     await application.state.db.dispose()
 
