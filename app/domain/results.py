@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.engine import Database
@@ -64,7 +64,8 @@ class NewResult:
     test_case_id: str
     repetition: int = 0
     output: Any = None
-    eval_results: Mapping[str, Any] = field(default_factory=dict)
+    # Any JSON value a client sent: checked (an object of name: value) when recorded.
+    eval_results: object = field(default_factory=dict)
     # Evaluation id → value, for the project's auto and human evaluations.
     scores: Mapping[str, Any] = field(default_factory=dict)
     recording_id: str | None = None
@@ -180,7 +181,7 @@ async def _case_position(conn: AsyncConnection, run: LockedRun, case_id: str) ->
     return cid, position
 
 
-def _client_scores(eval_results: Mapping[str, Any], loc: str) -> list[Score]:
+def _client_scores(eval_results: object, loc: str) -> list[Score]:
     if not isinstance(eval_results, Mapping):
         raise InvalidInput.at((loc,), f"{loc} must be an object of name: value")
     scores = []
@@ -528,7 +529,7 @@ async def result_page(
         select(func.count()).select_from(TestRunResult).where(TestRunResult.test_run_id == run.id)
     )
     async with db.read() as conn:
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if where.test_case_ids is not None:
             ids = [i for i in map(canonical_id, where.test_case_ids) if i]
             conditions.append(TestRunResult.test_case_id.in_(ids))

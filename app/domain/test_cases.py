@@ -260,7 +260,7 @@ async def update_test_case(
     async with db.write() as conn:
         dataset = await dataset_in_project(conn, principal, project_id, dataset_id, kind)
         version = await _NewVersion.open(conn, dataset.id)
-        current = (await _current_revisions(conn, dataset.id, [case_id]))[canonical_id(case_id)]
+        (current,) = (await _current_revisions(conn, dataset.id, [case_id])).values()
         example = {**from_columns(dataset.test_case_type, current), **changes}
         try:
             columns = to_columns(dataset.test_case_type, example, db.settings.max_test_case_bytes)

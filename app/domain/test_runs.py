@@ -75,7 +75,8 @@ class CaseFilter:
     """Which cases of the dataset version a run takes; every criterion given must hold."""
 
     test_case_ids: tuple[str, ...] | None = None
-    metadata: dict[str, Any] | None = None
+    # Any JSON value a client sent: checked (a non-empty object) when the run picks its cases.
+    metadata: object = None
     failed_in: FailedIn | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -335,7 +336,7 @@ async def _failed_cases(
     )
 
 
-def _select_runs() -> Select[Any]:
+def _select_runs() -> Select[*tuple[Any, ...]]:
     return (
         select(
             TestRunRow.id,
@@ -361,7 +362,7 @@ def _select_runs() -> Select[Any]:
 
 
 def _run(
-    row: Row[Any], evaluation_ids: tuple[str, ...], criterion_ids: tuple[str, ...] = ()
+    row: Row[*tuple[Any, ...]], evaluation_ids: tuple[str, ...], criterion_ids: tuple[str, ...] = ()
 ) -> TestRun:
     return TestRun(
         id=row.id,
@@ -385,7 +386,7 @@ def _run(
     )
 
 
-async def _runs(conn: AsyncConnection, query: Select[Any]) -> list[TestRun]:
+async def _runs(conn: AsyncConnection, query: Select[*tuple[Any, ...]]) -> list[TestRun]:
     rows = (await conn.execute(query)).all()
     if not rows:
         return []

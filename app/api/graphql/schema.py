@@ -133,7 +133,7 @@ schema = build_schema(Settings())
 
 
 class Router(GraphQLOverHTTP):
-    websocket_adapter_class = TextWebSocket  # type: ignore[assignment]
+    websocket_adapter_class = TextWebSocket
     stream_transport_classes_by_protocol = {GRAPHQL_SSE_PROTOCOL: SSE}
 
     def encode_json(self, data: object) -> bytes:

@@ -13,6 +13,7 @@ from strawberry.http.streaming import SSETransport
 from strawberry.types.unset import UNSET, UnsetType
 
 from app.api.auth import bearer_principal
+from app.api.graphql import fields
 from app.api.graphql.context import Context, Info
 from app.api.graphql.types.test_run import TestRun
 from app.domain import live, test_runs
@@ -21,7 +22,7 @@ from app.domain.errors import DomainError
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(
+    @fields.subscription(
         description="The run now, then again whenever it changes (a result recorded, a score, "
         "its status), at most a few times a second; it ends after the run is COMPLETED."
     )
@@ -52,7 +53,8 @@ async def authenticate_connection(context: Context) -> UnsetType:
         context.caller = await bearer_principal(context.db, params.get("Authorization"))
     except DomainError as error:
         raise ConnectionRejectionError() from error
-    return UNSET
+    accepted: UnsetType = UNSET  # strawberry types UNSET as Any
+    return accepted
 
 
 class SSE(SSETransport):
