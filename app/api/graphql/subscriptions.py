@@ -1,6 +1,6 @@
 """Subscriptions: live updates over graphql-transport-ws (WebSocket) and Server-Sent Events."""
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 
 import orjson
@@ -34,9 +34,9 @@ class Subscription:
 
 
 async def _graphql(
-    updates: AsyncIterator[test_runs.TestRun], context: Context
+    updates: AsyncGenerator[test_runs.TestRun, None], context: Context
 ) -> AsyncGenerator[TestRun, None]:
-    async with aclosing(updates):  # type: ignore[type-var]
+    async with aclosing(updates):
         async for run in updates:
             # The context lives as long as the connection: what its loaders read for the last
             # update (a summary, say) may be what changed since.
