@@ -45,7 +45,7 @@ def _run(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
     from sqlalchemy.exc import OperationalError
 
     from app.db.engine import Database
-    from app.domain.errors import DomainError
+    from app.domain.errors import ServiceError
 
     settings = _settings()
 
@@ -58,7 +58,7 @@ def _run(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except DomainError as error:
+    except ServiceError as error:
         typer.secho(f"error: {error.message}", err=True, fg="red")
         raise typer.Exit(1) from None
     except OperationalError as error:

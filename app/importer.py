@@ -22,9 +22,9 @@ from rich.progress import (
 )
 
 from app.db.engine import Database
-from app.domain import datasets, results, test_cases, test_runs
+from app.domain import datasets, result_export, test_cases, test_runs
 from app.domain.datasets import NewDataset
-from app.domain.errors import DomainError, InvalidInput, NotFound
+from app.domain.errors import InvalidInput, NotFound, ServiceError
 from app.domain.examples import TestCaseType
 from app.domain.keys import OPERATOR
 from app.files import UnsupportedFile, read_records, result_lines, write_jsonl
@@ -99,7 +99,7 @@ async def run_import(
             db, OPERATOR, project_id, NewDataset(name, kind or TestCaseType.COMPLETION)
         )
         typer.echo(f"Created {dataset.test_case_type.value} dataset {name!r}")
-    except DomainError as error:
+    except ServiceError as error:
         err.print(f"[red]{error.message}")
         return 1
 
@@ -164,7 +164,7 @@ async def run_export(
                 write_jsonl(out, example)
                 count += 1
         temporary.replace(file)
-    except DomainError as error:
+    except ServiceError as error:
         err.print(f"[red]{error.message}")
         return 1
     typer.echo(
@@ -180,13 +180,13 @@ async def run_export_results(db: Database, file: Path, run_id: str) -> int:
         return 1
     try:
         run = await test_runs.get_test_run(db, OPERATOR, run_id)
-        columns = await results.score_columns(db, run)
+        columns = await result_export.score_columns(db, run)
         temporary = file.with_name(file.name + ".partial")
         with temporary.open("wb") as out:
-            async for line in result_lines(results.export_dicts(db, run), columns, fmt):
+            async for line in result_lines(result_export.export_dicts(db, run), columns, fmt):
                 out.write(line)
         temporary.replace(file)
-    except DomainError as error:
+    except ServiceError as error:
         err.print(f"[red]{error.message}")
         return 1
     typer.echo(f"Exported the results of test run {run.name!r} to {file}")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from app.domain.compare import Comparison, EvaluationDelta
 from app.domain.execution import ExecutionState
-from app.domain.results import ExportRow
+from app.domain.result_export import ExportRow
 from app.domain.test_runs import TestRun
 
 

@@ -17,6 +17,7 @@ from app.api.rest import (
     evaluations,
     health,
     model_catalog,
+    openapi,
     projects,
     prompt_templates,
     recordings,
@@ -70,8 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(prompt_templates.router)
     app.include_router(model_catalog.router)
     app.include_router(criteria.router)
-    app.include_router(graphql_router(settings))
+    app.include_router(graphql_router(settings, ide_page=web.graphiql_page))
     web.install(app)
+    openapi.install(app)
     if settings.metrics:
         from app.api.metrics import router as metrics_router
 

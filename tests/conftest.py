@@ -116,6 +116,7 @@ async def other_api(client: httpx.AsyncClient, db: Database) -> Api:
 # Test tiers, by folder: `scripts/test --quick` runs unit and api tests on SQLite only.
 TIERS = {
     "domain": "unit",
+    "unit": "unit",
     "api_rest": "api",
     "api_graphql": "api",
     "api_web": "api",

@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from app.api.graphql.media import GRAPHQL_RESPONSE_JSON, JSON, response_media_type
-from app.domain.errors import DomainError, FieldError, Unavailable
+from app.errors import FieldError, ServiceError
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -58,16 +58,50 @@ def _media_type(request: Request) -> str:
     return response_media_type(request.headers.get("accept"))
 
 
-async def on_domain_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DomainError)
+# Every error code of the domain and the database: its HTTP status and problem title. The
+# only place a code meets HTTP; GraphQL answers that were not executed use the same status.
+STATUSES: dict[str, tuple[int, str]] = {
+    "error": (400, "Bad request"),
+    "malformed_request": (400, "Malformed request"),
+    "persisted_query_hash_mismatch": (400, "Persisted query hash mismatch"),
+    "unauthenticated": (401, "Unauthenticated"),
+    "forbidden": (403, "Forbidden"),
+    "document_not_trusted": (403, "Document not trusted"),
+    "not_found": (404, "Not found"),
+    "persisted_query_not_found": (404, "Persisted query not found"),
+    "conflict": (409, "Conflict"),
+    "payload_too_large": (413, "Payload too large"),
+    "invalid_input": (422, "Invalid input"),
+    "missing_variables": (422, "Missing variables"),
+    "idempotency_key_reused": (422, "Idempotency key reused"),
+    "rate_limited": (429, "Too many requests"),
+    "too_many_subscriptions": (429, "Too many subscriptions"),
+    "service_unavailable": (503, "Service unavailable"),
+}
+# How long a client should wait before retrying a 503.
+RETRY_AFTER_SECONDS = 1
+
+
+def http_status(error: ServiceError) -> tuple[int, str]:
+    """The status and title of an error: its code's, else the nearest parent class's."""
+    for cls in type(error).__mro__:
+        found = STATUSES.get(getattr(cls, "code", ""))
+        if found is not None:
+            return found
+    return STATUSES["error"]
+
+
+async def on_service_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    status, title = http_status(exc)
     headers = None
-    if exc.status == 401:
+    if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    elif isinstance(exc, Unavailable):
-        headers = {"Retry-After": str(exc.retry_after_seconds)}
+    elif status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if _is_graphql(request):
-        return graphql_error(exc.status, exc.code, exc.message, _media_type(request), headers)
-    return problem(exc.status, exc.code, exc.title, exc.message, exc.errors, headers)
+        return graphql_error(status, exc.code, exc.message, _media_type(request), headers)
+    return problem(status, exc.code, title, exc.message, exc.errors, headers)
 
 
 def _loc(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
@@ -123,6 +157,6 @@ def internal_error_response(path: str, request_id: str, accept: str | None = Non
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(ServiceError, on_service_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_exception)

@@ -13,21 +13,18 @@ import contextlib
 import html
 import json
 from pathlib import Path
-from typing import Any
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
-from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.staticfiles import StaticFiles
 
 from app import demo
 from app.api.auth import database, settings
-from app.api.rest import catalog_shapes, models
 from app.domain import projects
-from app.domain.errors import DomainError
+from app.domain.errors import ServiceError
 from app.domain.keys import OPERATOR
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -95,35 +92,8 @@ class _AssetFiles(StaticFiles):
 
 def install(app: FastAPI) -> None:
     app.include_router(router)
-    _keep_examples_as_written(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/vendor", _AssetFiles(directory=VENDOR_DIR, check_dir=False), name="vendor")
-
-
-def _keep_examples_as_written(app: FastAPI) -> None:
-    """FastAPI drops every null from the OpenAPI document, examples included, and the
-    contract's null keys (``"trace_test_cases": null``...) matter: put the REST models'
-    examples back as they are written. Also adds the Problem schema error answers refer to."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schemas = generate().setdefault("components", {}).setdefault("schemas", {})
-            schemas["Problem"] = models.PROBLEM_SCHEMA
-            shapes = {**vars(models), **vars(catalog_shapes)}.values()
-            for model in shapes:
-                if isinstance(model, type) and issubclass(model, BaseModel):
-                    extra = model.model_config.get("json_schema_extra")
-                    if (
-                        isinstance(extra, dict)
-                        and "examples" in extra
-                        and model.__name__ in schemas
-                    ):
-                        schemas[model.__name__]["examples"] = extra["examples"]
-        return generate()
-
-    # FastAPI's documented way to customise the document: replace the app's openapi method.
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _not_built(page: str, files: tuple[str, ...]) -> HTMLResponse | None:
@@ -185,7 +155,7 @@ async def _demo_for_ide(request: Request) -> demo.Demo | None:
         return None
     try:
         await projects.get_project(await database(request), OPERATOR, saved.project_id)
-    except (DomainError, SQLAlchemyError):
+    except (ServiceError, SQLAlchemyError):
         return None
     return saved
 

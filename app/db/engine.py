@@ -13,8 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from app.db import sqlite_driver
+from app.db.errors import Unavailable
 from app.db.notifications import Notifier, create_notifier, take_pending
-from app.domain.errors import Unavailable
 from app.settings import Settings
 
 _WRITE = "testruns_write"

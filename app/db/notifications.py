@@ -31,7 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.domain.errors import TooManySubscriptions, Unavailable
+from app.db.errors import TooManySubscriptions, Unavailable
 from app.settings import Settings
 
 log = logging.getLogger("testruns.notifications")

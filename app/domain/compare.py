@@ -26,7 +26,7 @@ from app.domain.errors import InvalidInput
 from app.domain.evaluations import Direction, EvaluationKind, is_number
 from app.domain.jsontext import loads, loads_or_none
 from app.domain.keys import Principal
-from app.domain.results import UsageStats, infer_kind, run_usage
+from app.domain.result_statistics import UsageStats, infer_kind, run_usage
 from app.domain.scores import ScoreSource
 from app.domain.test_runs import TestRun, get_test_run
 

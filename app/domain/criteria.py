@@ -55,7 +55,8 @@ class TargetType(StrEnum):
 class NewCriterionVersion:
     question: str
     type: CriterionType
-    rubric: dict[str, str] | None = None
+    # Any JSON value a client sent: checked (an object of score: meaning) when saved.
+    rubric: object = None
     llm_question: str | None = None
     llm_eval_enabled: bool = False
     # A catalog model that judges when llm_eval_enabled.
@@ -154,6 +155,8 @@ async def _version_values(conn: AsyncConnection, new: NewCriterionVersion) -> di
         raise InvalidInput.at(("options",), f"a {kind.value} criterion needs its options")
     if not labelled and options:
         raise InvalidInput.at(("options",), f"a {kind.value} criterion has no options")
+    if new.rubric is not None and not isinstance(new.rubric, dict):
+        raise InvalidInput.at(("rubric",), "rubric must be an object")
     rubric = dict(new.rubric or {})
     allowed = _rubric_keys(kind, options)
     for key, meaning in rubric.items():

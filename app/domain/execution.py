@@ -33,7 +33,7 @@ from app.domain.jsontext import dumps, loads, loads_or_none
 from app.domain.keys import OPERATOR, Principal
 from app.domain.prompt_rendering import MissingVariables
 from app.domain.prompt_templates import TemplateVersion, template_version
-from app.domain.results import LockedRun, lock_run
+from app.domain.result_recording import LockedRun, lock_run
 from app.domain.test_runs import TestRun, TestRunStatus
 
 MAX_REPETITIONS = 100

@@ -60,7 +60,6 @@ class MissingVariables(InvalidInput):
     """Variables a template names that the case does not give (or gives as null)."""
 
     code = "missing_variables"
-    title = "Missing variables"
 
     def __init__(self, names: list[str]) -> None:
         self.names = names

@@ -24,14 +24,8 @@ from app.domain.ids import canonical_id, new_id, utcnow
 from app.domain.jsontext import dumps, loads_or_none
 from app.domain.keys import Principal
 from app.domain.projects import visible_project_id
-from app.domain.results import (
-    LockedRun,
-    NewResult,
-    Usage,
-    lock_run,
-    update_result,
-    write_result,
-)
+from app.domain.result_recording import LockedRun, lock_run, update_result, write_result
+from app.domain.results import NewResult, Usage
 
 
 class RecordingKind(StrEnum):
@@ -309,7 +303,23 @@ async def update_recording(
 ) -> str:
     """A later word on a recording: a new output (or, for a completion, new messages whose
     last is the new answer), more eval results, feedback, metadata, or the test run it
-    belongs to. Whatever concerns its test run result updates that result too."""
+    belongs to. Whatever concerns its test run result updates that result too. Saying
+    nothing (every one of them null) is invalid input."""
+    said = {
+        "output": output,
+        "new_messages": new_messages,
+        "metadata": metadata,
+        "feedback": feedback,
+        "eval_results": eval_results,
+        "test_run_info": info,
+    }
+    if all(value is None for value in said.values()):
+        keys = [
+            k
+            for k in said
+            if k != ("output" if kind is RecordingKind.COMPLETION else "new_messages")
+        ]
+        raise InvalidInput(f"give at least one of {', '.join(keys)}")
     eval_results = _object(eval_results, "eval_results")
     feedback = _object(feedback, "feedback")
     metadata = _object(metadata, "metadata")

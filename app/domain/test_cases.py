@@ -145,6 +145,15 @@ class _NewVersion:
         return info
 
 
+def check_case_kinds(dataset: Dataset, kinds: Iterable[TestCaseType]) -> None:
+    """Cases a caller gives as of a kind (GraphQL's ``completionCases`` / ``traceCases``,
+    ``completion`` / ``trace``) must be of the dataset's kind."""
+    for kind in kinds:
+        if kind is not dataset.test_case_type:
+            own = dataset.test_case_type.value
+            raise InvalidInput(f"{dataset.name!r} is a {own} dataset; give {own} cases only")
+
+
 def _check_count(field: str, count: int, limit: int) -> None:
     if count > limit:
         raise InvalidInput.at(
@@ -160,14 +169,19 @@ async def add_test_cases(
     examples: list[Any],
     kind: TestCaseType | None = None,
     field: str = "examples",
+    case_kinds: Iterable[TestCaseType] = (),
 ) -> AddedCases:
-    """Add cases in one new version: all of them, or none when any is invalid."""
+    """Add cases in one new version: all of them, or none when any is invalid.
+
+    ``kind`` finds only a dataset of that kind; ``case_kinds``, the kinds the caller says its
+    cases are, must be the dataset's (``check_case_kinds``)."""
     settings = db.settings
     if not examples:
         raise InvalidInput.at((field,), f"{field} must hold at least one test case")
     _check_count(field, len(examples), settings.max_cases_per_request)
     async with db.read() as conn:
         dataset = await dataset_in_project(conn, principal, project_id, dataset_id, kind)
+    check_case_kinds(dataset, case_kinds)
     columns = validate_all(dataset.test_case_type, examples, settings.max_test_case_bytes, (field,))
     async with db.write() as conn:
         version = await _NewVersion.open(conn, dataset.id)
@@ -186,11 +200,14 @@ async def bulk_add_test_cases(
     dataset_id: str,
     examples: list[Any],
     kind: TestCaseType | None = None,
+    case_kinds: Iterable[TestCaseType] = (),
 ) -> tuple[Dataset, list[StoredTestCase]]:
     """Add up to ``MAX_BULK`` cases in one new version; the dataset and the cases made, in
     the order given."""
     _check_count("data", len(examples), MAX_BULK)
-    added = await add_test_cases(db, principal, project_id, dataset_id, examples, kind, "data")
+    added = await add_test_cases(
+        db, principal, project_id, dataset_id, examples, kind, "data", case_kinds
+    )
     dataset = await get_dataset(db, principal, project_id, dataset_id)
     made = await cases_by_id(db, dataset.id, added.version.number, list(added.case_ids))
     return dataset, [made[case_id] for case_id in added.case_ids]
@@ -253,12 +270,15 @@ async def update_test_case(
     case_id: str,
     changes: dict[str, Any],
     kind: TestCaseType | None = None,
+    case_kinds: Iterable[TestCaseType] = (),
 ) -> EditedCase:
-    """Change some keys of one case (the example keys of its kind), as a new version."""
-    if not changes:
-        raise InvalidInput("nothing to change: give at least one test case key")
+    """Change some keys of one case (the example keys of its kind), as a new version;
+    ``kind`` and ``case_kinds`` as for ``add_test_cases``."""
     async with db.write() as conn:
         dataset = await dataset_in_project(conn, principal, project_id, dataset_id, kind)
+        check_case_kinds(dataset, case_kinds)
+        if not changes:
+            raise InvalidInput("nothing to change: give at least one test case key")
         version = await _NewVersion.open(conn, dataset.id)
         (current,) = (await _current_revisions(conn, dataset.id, [case_id])).values()
         example = {**from_columns(dataset.test_case_type, current), **changes}

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from app import junit
 from app.db.engine import Database
-from app.domain import compare, execution, results, test_runs
+from app.domain import compare, execution, result_export, result_statistics, test_runs
 from app.domain.execution import Execute, ExecutionState, ExecutionStatus
 from app.domain.keys import OPERATOR
 from app.runner.worker import Worker
@@ -98,7 +98,7 @@ async def run_gate(
 
     run = await test_runs.get_test_run(db, OPERATOR, run.id)
     state = await execution.execution_state(db, run, errors=None)
-    summary = await results.summarize(db, run)
+    summary = await result_statistics.summarize(db, run)
     for stats in summary.auto + summary.client:
         print(f"  {stats.source.value}.{stats.name}: {_stats(stats)}", file=out)
     if summary.usage is not None and summary.usage.count:
@@ -115,7 +115,7 @@ async def run_gate(
             mark = "REGRESSED" if delta.regressed else "ok"
             print(f"  [{mark}] {junit.describe(delta)}", file=out)
     if request.junit_path is not None:
-        rows = [row async for row in results.export_rows(db, run)]
+        rows = [row async for row in result_export.export_rows(db, run)]
         junit.write(junit.report(run, rows, state, comparison), request.junit_path)
         print(f"Wrote {request.junit_path}", file=err)
     regressed = comparison is not None and bool(comparison.regressed)
@@ -126,7 +126,7 @@ async def run_gate(
     return 1 if regressed and request.fail_on_regression else 0
 
 
-def _stats(stats: results.EvaluationStats) -> str:
+def _stats(stats: result_statistics.EvaluationStats) -> str:
     if stats.mean is not None:
         return f"mean {stats.mean:.3g} over {stats.count}"
     if stats.pass_rate is not None:

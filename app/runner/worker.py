@@ -20,7 +20,7 @@ from typing import Any
 
 from app.db.engine import Database
 from app.domain import execution, recordings
-from app.domain.errors import DomainError
+from app.domain.errors import ServiceError
 from app.domain.execution import Claim
 from app.domain.jsontext import loads, loads_or_none
 from app.domain.judging import UnreadableJudgement, judge_messages, parse_judgement
@@ -110,7 +110,7 @@ class Worker:
                         claims = await execution.claim_tasks(
                             self.db, self.owner, free, self.lease_seconds, self.run_ids
                         )
-                    except DomainError as error:  # the database is away: try again later
+                    except ServiceError as error:  # the database is away: try again later
                         log.warning("claiming tasks failed: %s", error.message)
                     except Exception:
                         log.exception("claiming tasks failed")
@@ -141,7 +141,7 @@ class Worker:
         claims = [claim for claim, _ in self._inflight.values()]
         try:
             lost = await execution.renew_leases(self.db, self.owner, claims, self.lease_seconds)
-        except DomainError as error:
+        except ServiceError as error:
             log.warning("renewing leases failed: %s", error.message)
             return
         except Exception:
@@ -162,7 +162,7 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if entries:
-            with contextlib.suppress(DomainError):
+            with contextlib.suppress(ServiceError):
                 await execution.release_tasks(self.db, self.owner, [c for c, _ in entries])
 
     # ---- one task ---------------------------------------------------------------------
@@ -179,7 +179,7 @@ class Worker:
             await self._attempt(claim)
         except asyncio.CancelledError:
             raise
-        except (ProviderError, DomainError) as error:
+        except (ProviderError, ServiceError) as error:
             await self._close_quietly(claim, error.message)
         except Exception:
             log.exception("test run %s: case %s failed", claim.test_run_id, claim.test_case_id)

@@ -324,6 +324,19 @@ async def test_criteria_versions_deploy_enable_and_order(api: Api, admin: Api) -
         },
     )
     assert error_code(bad) == "INVALID_INPUT"
+    not_an_object = await api.graphql(
+        CREATE_CRITERION,
+        {
+            "input": {
+                "projectId": api.project_id,
+                "name": "c",
+                "targetId": template_id,
+                "version": {"question": "?", "type": "ONE_TO_THREE", "rubric": ["no"]},
+            }
+        },
+    )
+    assert error_code(not_an_object) == "INVALID_INPUT"
+    assert not_an_object["errors"][0]["message"] == "rubric must be an object"
 
 
 async def test_a_test_run_lists_the_criteria_it_targets(api: Api) -> None:

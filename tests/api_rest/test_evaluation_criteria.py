@@ -136,6 +136,7 @@ async def test_enable_disable_and_reorder(api: Api, template_id: str) -> None:
     ("changes", "loc"),
     [
         ({"rubric": {"7": "Too high"}}, ["rubric", "7"]),
+        ({"rubric": ["Too high"]}, ["rubric"]),
         ({"type": "yes-no", "rubric": {"maybe": "?"}}, ["rubric", "maybe"]),
         ({"model_id": None}, ["model_id"]),
         ({"model_id": "0d9c8b7a-6f5e-4d3c-9b2a-1f0e9d8c7b6a"}, ["model_id"]),

@@ -10,7 +10,15 @@ from typing import Any
 from playwright.async_api import Page, expect
 
 from app.db.engine import Database
-from app.domain import datasets, evaluations, keys, projects, results, test_cases, test_runs
+from app.domain import (
+    datasets,
+    evaluations,
+    keys,
+    projects,
+    result_recording,
+    test_cases,
+    test_runs,
+)
 from app.domain.datasets import NewDataset, TestCaseType
 from app.domain.keys import OPERATOR
 from app.domain.pagination import Window
@@ -56,7 +64,7 @@ async def record_all(
     run = await test_runs.get_test_run(db, OPERATOR, run_id)
     page = await test_runs.run_case_page(db, run, window=Window(run.case_count))
     for i, case in enumerate(page.items):
-        await results.record_result(
+        await result_recording.record_result(
             db,
             OPERATOR,
             run_id,

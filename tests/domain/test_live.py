@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.db.engine import Database
-from app.domain import datasets, live, projects, results, test_cases, test_runs
+from app.db.errors import Unavailable
+from app.domain import datasets, live, projects, result_recording, test_cases, test_runs
 from app.domain.datasets import NewDataset, TestCaseType
-from app.domain.errors import InvalidInput, Unavailable
+from app.domain.errors import InvalidInput
 from app.domain.keys import OPERATOR
 from app.domain.results import NewResult
 from app.domain.test_runs import NewTestRun, TestRun
@@ -44,19 +45,19 @@ async def test_a_change_is_told_after_its_commit_and_a_rolled_back_one_never(
         db.notifier.subscribe(f"test_run:{second.id}", "me") as watching_second,
     ):
         with pytest.raises(InvalidInput):  # not a case of the run: nothing is written
-            await results.record_result(db, OPERATOR, first.id, NewResult("no-such-case"))
+            await result_recording.record_result(db, OPERATOR, first.id, NewResult("no-such-case"))
         async with db.write() as conn:
             live.run_changed(conn, second.id)
             await asyncio.sleep(0)
             assert not watching_second.changed.is_set()  # not before the commit
-        await results.record_result(db, OPERATOR, second.id, NewResult(case_id))
+        await result_recording.record_result(db, OPERATOR, second.id, NewResult(case_id))
 
         # Notifications arrive in commit order: once the second run's has come, the first
         # run's would have come before it.
         assert await heard(watching_second.changed)
         assert not watching_first.changed.is_set()
 
-        await results.complete_run(db, OPERATOR, first.id)
+        await result_recording.complete_run(db, OPERATOR, first.id)
         assert await heard(watching_first.changed)
 
 
@@ -68,7 +69,7 @@ async def test_a_subscriber_hears_of_a_change_made_through_another_database_obje
     other = Database(db.settings)
     try:
         async with db.notifier.subscribe(f"test_run:{first.id}", "me") as watching:
-            await results.record_result(other, OPERATOR, first.id, NewResult(case_id))
+            await result_recording.record_result(other, OPERATOR, first.id, NewResult(case_id))
             assert await heard(watching.changed)
     finally:
         await other.dispose()
@@ -96,7 +97,7 @@ async def test_the_listening_connection_comes_back_after_the_database_went_away(
             assert await heard(watching.changed)
             watching.changed.clear()
             # ...and notifications flow again on the new connection.
-            await results.record_result(db, OPERATOR, first.id, NewResult(case_id))
+            await result_recording.record_result(db, OPERATOR, first.id, NewResult(case_id))
             assert await heard(watching.changed)
     finally:
         await served.dispose()

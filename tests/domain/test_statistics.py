@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from app.domain.compare import paired_delta, t_critical
 from app.domain.evaluations import EvaluationKind
-from app.domain.results import infer_kind, stats_of
+from app.domain.result_statistics import infer_kind, stats_of
 from app.domain.scores import ScoreSource
 
 # Published two-sided 95% quantiles of Student's t (any statistics table).

@@ -11,7 +11,16 @@ from freeplay.errors import FreeplayClientError
 from freeplay.resources.test_cases import DatasetTestCase
 
 from app.db.engine import Database
-from app.domain import datasets, evaluations, keys, projects, results, test_cases, test_runs
+from app.domain import (
+    datasets,
+    evaluations,
+    keys,
+    projects,
+    result_recording,
+    result_statistics,
+    test_cases,
+    test_runs,
+)
 from app.domain.datasets import NewDataset, TestCaseType
 from app.domain.keys import OPERATOR
 
@@ -134,7 +143,9 @@ async def test_sdk_records_every_result_and_reads_the_summary(db: Database, live
 
     run_id, case_ids = await anyio.to_thread.run_sync(use_the_sdk)
     for i, case_id in enumerate(case_ids):  # an automatic evaluator scores each output
-        await results.score_result(db, OPERATOR, run_id, case_id, 0, helpful.id, [3, 4, 5, 4][i])
+        await result_recording.score_result(
+            db, OPERATOR, run_id, case_id, 0, helpful.id, [3, 4, 5, 4][i]
+        )
 
     def read_the_results() -> Any:
         client = Freeplay(freeplay_api_key=key, api_base=f"{live_url}/api")
@@ -193,6 +204,6 @@ async def test_sdk_traces_record_agent_results(db: Database, live_url: str) -> N
     run_id = await anyio.to_thread.run_sync(use_the_sdk)
 
     run = await test_runs.get_test_run(db, OPERATOR, run_id)
-    summary = await results.summarize(db, run)
+    summary = await result_statistics.summarize(db, run)
     assert run.status.value == "completed"
     assert summary.as_dict()["client_evaluation"]["solved"]["pass_rate"] == 2 / 3

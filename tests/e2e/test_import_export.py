@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from app.db.engine import Database
-from app.domain import datasets, projects, results, test_cases, test_runs
+from app.domain import datasets, projects, result_recording, results, test_cases, test_runs
 from app.domain.datasets import NewDataset, TestCaseType
 from app.domain.keys import OPERATOR
 from tests.support import completion_example, trace_example
@@ -360,7 +360,7 @@ async def test_export_results_writes_one_row_per_case(
         db, OPERATOR, project_id, dataset.id, [completion_example(i) for i in range(3)]
     )
     run = await test_runs.create_test_run(db, OPERATOR, project_id, test_runs.NewTestRun("qa"))
-    await results.record_result(
+    await result_recording.record_result(
         db,
         OPERATOR,
         run.id,

@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from app.db.engine import Database
-from app.domain import datasets, keys, projects, results, test_cases, test_runs
+from app.domain import datasets, keys, projects, result_recording, test_cases, test_runs
 from app.domain.datasets import NewDataset, TestCaseType
 from app.domain.keys import OPERATOR
 from app.domain.test_runs import NewTestRun
@@ -174,7 +174,7 @@ async def test_server_sent_events_over_get_with_the_query_in_the_url(
 
 
 async def complete(db: Database, run: Run) -> None:
-    await results.complete_run(db, OPERATOR, run.run_id)
+    await result_recording.complete_run(db, OPERATOR, run.run_id)
 
 
 async def test_websocket_without_a_valid_key_is_closed_forbidden(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.db.engine import Database
-from app.domain import execution, projects, results, test_runs
+from app.domain import execution, projects, result_export, test_runs
 from app.domain.execution import Execute
 from app.domain.keys import OPERATOR
 from tests.fake_llm import FakeLLM
@@ -75,7 +75,7 @@ async def test_two_workers_share_a_run_and_survive_one_being_killed(
     state = await execution.execution_state(db, run)
     assert state is not None
     assert (state.completed, state.errored, state.pending) == (40, 0, 0)
-    rows = [row async for row in results.export_rows(db, run)]
+    rows = [row async for row in result_export.export_rows(db, run)]
     per_case = Counter((row.test_case_id, row.repetition) for row in rows)
     assert set(per_case) == {(case_id, 0) for case_id in case_ids}
     assert set(per_case.values()) == {1}
@@ -100,7 +100,7 @@ async def test_repetitions_give_one_result_each(
     # Two workers in one process racing for the same tasks.
     await asyncio.gather(drain(db, worker(db)), drain(db, worker(db)))
     run = await test_runs.get_test_run(db, OPERATOR, run.id)
-    rows = [row async for row in results.export_rows(db, run)]
+    rows = [row async for row in result_export.export_rows(db, run)]
     assert sorted(Counter(r.test_case_id for r in rows).values()) == [repetitions] * 4
     assert run.status is test_runs.TestRunStatus.COMPLETED
     assert len(fake_llm.seen()) == 4 * repetitions

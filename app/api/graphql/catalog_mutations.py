@@ -183,8 +183,6 @@ class CriterionVersionInput:
     options: list[str] | None = None
 
     def to_domain(self) -> criteria.NewCriterionVersion:
-        if self.rubric is not None and not isinstance(self.rubric, dict):
-            raise InvalidInput.at(("rubric",), "rubric must be an object")
         return criteria.NewCriterionVersion(
             question=self.question,
             type=criteria.CriterionType(self.type),

@@ -18,7 +18,7 @@ from app.domain.datasets import StoredTestCase
 from app.domain.errors import Unauthenticated
 from app.domain.keys import Principal
 from app.domain.nodes import Node
-from app.domain.results import Summary
+from app.domain.result_statistics import Summary
 from app.domain.test_runs import TestRun
 from app.settings import Settings
 

@@ -22,7 +22,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.utils.str_converters import to_camel_case
 
 from app.api.request_info import current_request, current_request_id
-from app.domain.errors import DomainError, FieldError
+from app.domain.errors import FieldError, ServiceError
 
 Loc = tuple[str | int, ...]
 
@@ -32,7 +32,7 @@ log = logging.getLogger("testruns.errors")
 def is_unexpected(error: GraphQLError) -> bool:
     """Errors from parsing, validation, limits and the domain are the client's to read."""
     original = error.original_error
-    return original is not None and not isinstance(original, (DomainError, GraphQLError))
+    return original is not None and not isinstance(original, (ServiceError, GraphQLError))
 
 
 # Strawberry's limit extensions report through graphql-core's validation and parser errors;
@@ -47,7 +47,7 @@ _LIMITS = (
 
 def _code(error: GraphQLError) -> str:
     original = error.original_error
-    if isinstance(original, DomainError):
+    if isinstance(original, ServiceError):
         return original.code.upper()
     if error.path is None:
         for fragment, code in _LIMITS:
@@ -92,7 +92,7 @@ def relocated(rename: Callable[[Loc], Loc]) -> Iterator[None]:
     not mirror the domain's names (e.g. ``examples`` arrive as ``completionCases``)."""
     try:
         yield
-    except DomainError as error:
+    except ServiceError as error:
         error.errors = [FieldError(rename(e.loc), e.msg) for e in error.errors]
         raise
 
@@ -177,11 +177,11 @@ class ErrorCodes(MaskErrors):
             extensions: dict[str, Any] = dict(error.extensions or {})
             extensions.setdefault("code", _code(error))
             original = error.original_error
-            if isinstance(original, DomainError) and original.errors:
+            if isinstance(original, ServiceError) and original.errors:
                 extensions["fields"] = self._fields(error, original)
             error.extensions = extensions
 
-    def _fields(self, error: GraphQLError, original: DomainError) -> list[dict[str, Any]]:
+    def _fields(self, error: GraphQLError, original: ServiceError) -> list[dict[str, Any]]:
         context = self.execution_context
         input_type = (
             _mutation_input(context.schema._schema, error)

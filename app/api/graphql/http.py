@@ -33,8 +33,8 @@ from strawberry.types.unset import UNSET
 from app.api.errors import HTTP_CODES, graphql_error
 from app.api.graphql.context import Context as RequestContext
 from app.api.graphql.media import GRAPHQL_RESPONSE_JSON, JSON, response_media_type
+from app.db.errors import Unavailable
 from app.domain import persisted_queries
-from app.domain.errors import Unavailable
 
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 

@@ -223,6 +223,14 @@ class AddTestCasesInput:
             c.to_example() for c in self.trace_cases or ()
         ]
 
+    def case_kinds(self) -> list[datasets.TestCaseType]:
+        """The kinds of the lists that hold cases (the dataset's must be the only one)."""
+        given = (
+            (datasets.TestCaseType.COMPLETION, self.completion_cases),
+            (datasets.TestCaseType.TRACE, self.trace_cases),
+        )
+        return [kind for kind, cases in given if cases]
+
 
 @strawberry.input(description="Only the fields given change; null clears an optional one.")
 class UpdateDatasetInput:
@@ -300,6 +308,13 @@ class UpdateTestCaseInput:
     test_case_id: strawberry.ID
     completion: CompletionTestCasePatch | None = None
     trace: TraceTestCasePatch | None = None
+
+    def case_kinds(self) -> list[datasets.TestCaseType]:
+        given = (
+            (datasets.TestCaseType.COMPLETION, self.completion),
+            (datasets.TestCaseType.TRACE, self.trace),
+        )
+        return [kind for kind, patch in given if patch is not None]
 
 
 @strawberry.input

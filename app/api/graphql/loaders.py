@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from strawberry.dataloader import DataLoader
 
 from app.db.engine import Database
-from app.domain import datasets, nodes, results
+from app.domain import datasets, nodes, result_statistics
 from app.domain.datasets import StoredTestCase
 from app.domain.keys import Principal
 from app.domain.test_runs import TestRun
@@ -43,10 +43,10 @@ def node_loader(
     return DataLoader(load_fn=load)
 
 
-def summary_loader(db: Database) -> DataLoader[TestRun, results.Summary]:
+def summary_loader(db: Database) -> DataLoader[TestRun, result_statistics.Summary]:
     """Summaries of the runs asked for in one tick (a page of runs), computed together."""
 
-    async def load(runs: Sequence[TestRun]) -> list[results.Summary]:
-        return await results.summarize_runs(db, list(runs))
+    async def load(runs: Sequence[TestRun]) -> list[result_statistics.Summary]:
+        return await result_statistics.summarize_runs(db, list(runs))
 
     return DataLoader(load_fn=load, cache_key_fn=lambda run: run.id)

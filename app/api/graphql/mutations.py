@@ -1,7 +1,6 @@
 """Mutations: each is one call into the domain."""
 
 from contextlib import AbstractContextManager
-from typing import Any
 
 import strawberry
 
@@ -42,11 +41,11 @@ from app.domain import (
     evaluations,
     execution,
     projects,
+    result_recording,
     results,
     test_cases,
     test_runs,
 )
-from app.domain.errors import InvalidInput
 
 
 @strawberry.type
@@ -182,10 +181,14 @@ class Mutation(CatalogMutation):
     async def add_test_cases(self, info: Info, input: AddTestCasesInput) -> AddTestCasesPayload:
         ctx = info.context.writing()
         dataset = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
-        examples = _examples_of(input, dataset)
         with _cases_located(dataset, "examples"):
             added = await test_cases.add_test_cases(
-                ctx.db, ctx.principal, dataset.project_id, dataset.id, examples
+                ctx.db,
+                ctx.principal,
+                dataset.project_id,
+                dataset.id,
+                input.examples(),
+                case_kinds=input.case_kinds(),
             )
         dataset = await datasets.find_dataset(ctx.db, ctx.principal, dataset.id)
         return AddTestCasesPayload(
@@ -222,9 +225,6 @@ class Mutation(CatalogMutation):
         found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
         kind = found.test_case_type
         patch = input.completion if kind is datasets.TestCaseType.COMPLETION else input.trace
-        other = input.trace if kind is datasets.TestCaseType.COMPLETION else input.completion
-        if patch is None or other is not None:
-            raise InvalidInput(f"{found.name!r} is a {kind.value} dataset; give {kind.value} only")
         with relocated(lambda loc: (kind.value, *loc)):
             edited = await test_cases.update_test_case(
                 ctx.db,
@@ -232,7 +232,8 @@ class Mutation(CatalogMutation):
                 found.project_id,
                 found.id,
                 input.test_case_id,
-                patch.changes(),
+                patch.changes() if patch is not None else {},
+                case_kinds=input.case_kinds(),
             )
         dataset = await datasets.find_dataset(ctx.db, ctx.principal, found.id)
         # The new revision, read as GraphQL reads cases (with what names the revision).
@@ -285,7 +286,7 @@ class Mutation(CatalogMutation):
             return loc
 
         with relocated(score_at):
-            result = await results.record_result(
+            result = await result_recording.record_result(
                 ctx.db, ctx.principal, input.test_run_id, input.to_domain()
             )
         recorded, run = await _result_and_run(info, result)
@@ -297,7 +298,7 @@ class Mutation(CatalogMutation):
     ) -> ScoreTestCaseResultPayload:
         ctx = info.context.writing()
         with relocated(lambda loc: ("value", *loc[2:]) if loc[:1] == ("scores",) else loc):
-            result = await results.score_result(
+            result = await result_recording.score_result(
                 ctx.db,
                 ctx.principal,
                 input.test_run_id,
@@ -314,7 +315,7 @@ class Mutation(CatalogMutation):
         self, info: Info, input: CompleteTestRunInput
     ) -> CompleteTestRunPayload:
         ctx = info.context.writing()
-        await results.complete_run(ctx.db, ctx.principal, input.test_run_id)
+        await result_recording.complete_run(ctx.db, ctx.principal, input.test_run_id)
         run = await test_runs.get_test_run(ctx.db, ctx.principal, input.test_run_id)
         return CompleteTestRunPayload(test_run=TestRun.of(run))
 
@@ -374,10 +375,15 @@ class Mutation(CatalogMutation):
         ctx = info.context.writing()
         found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
         kind = found.test_case_type
-        examples = _examples_of(input, found)
         with _cases_located(found, "data"):
             dataset, made = await test_cases.bulk_add_test_cases(
-                ctx.db, ctx.principal, found.project_id, found.id, examples, kind
+                ctx.db,
+                ctx.principal,
+                found.project_id,
+                found.id,
+                input.examples(),
+                kind,
+                case_kinds=input.case_kinds(),
             )
         return BulkAddTestCasesPayload(
             dataset=Dataset.of(dataset),
@@ -408,19 +414,6 @@ class Mutation(CatalogMutation):
             ctx.db, ctx.principal, input.project_id, input.to_domain()
         )
         return UpdateProjectPayload(project=Project.of(project))
-
-
-def _examples_of(input: AddTestCasesInput, dataset: datasets.Dataset) -> list[dict[str, Any]]:
-    """The input's cases, which must be of the dataset's kind."""
-    wrong = (
-        input.trace_cases
-        if dataset.test_case_type is datasets.TestCaseType.COMPLETION
-        else input.completion_cases
-    )
-    if wrong:
-        kind = dataset.test_case_type.value
-        raise InvalidInput(f"{dataset.name!r} is a {kind} dataset; send {kind}Cases only")
-    return input.examples()
 
 
 def _cases_located(dataset: datasets.Dataset, domain_field: str) -> AbstractContextManager[None]:

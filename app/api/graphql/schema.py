@@ -4,14 +4,14 @@ Limits come from the settings; extensions are passed as classes or factories, so
 operation gets its own instances (an extension instance holds per-operation state).
 """
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
 import orjson
 import strawberry
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import (
@@ -41,8 +41,9 @@ from app.api.graphql.subscriptions import (
     TextWebSocket,
     authenticate_connection,
 )
-from app.api.web import graphiql_page
 from app.settings import Settings
+
+IdePage = Callable[[Request], Awaitable[HTMLResponse]]
 
 
 class Schema(strawberry.Schema):
@@ -148,12 +149,18 @@ class Router(GraphQLOverHTTP):
     async def on_ws_connect(self, context: Context) -> UnsetType:
         return await authenticate_connection(context)
 
+    # The page of ``GET /graphql`` in a browser; the app sets it (app.api.web's GraphiQL).
+    ide_page: IdePage | None = None
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        return await graphiql_page(request)
+        if self.ide_page is None:
+            raise HTTPException(404, "no GraphQL IDE is served here")
+        return await self.ide_page(request)
 
 
-def graphql_router(settings: Settings) -> Router:
-    return Router(
+def graphql_router(settings: Settings, ide_page: IdePage | None = None) -> Router:
+    """The /graphql endpoint; ``ide_page`` answers a browser's ``GET /graphql``."""
+    router = Router(
         build_schema(settings),
         path="/graphql",
         context_getter=get_context,
@@ -164,3 +171,5 @@ def graphql_router(settings: Settings) -> Router:
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
         connection_init_wait_timeout=timedelta(seconds=settings.subscription_init_timeout_seconds),
     )
+    router.ide_page = ide_page
+    return router

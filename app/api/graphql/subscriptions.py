@@ -17,7 +17,7 @@ from app.api.graphql import fields
 from app.api.graphql.context import Context, Info
 from app.api.graphql.types.test_run import TestRun
 from app.domain import live, test_runs
-from app.domain.errors import DomainError
+from app.domain.errors import ServiceError
 
 
 @strawberry.type
@@ -51,7 +51,7 @@ async def authenticate_connection(context: Context) -> UnsetType:
     params = context.connection_params if isinstance(context.connection_params, dict) else {}
     try:
         context.caller = await bearer_principal(context.db, params.get("Authorization"))
-    except DomainError as error:
+    except ServiceError as error:
         raise ConnectionRejectionError() from error
     accepted: UnsetType = UNSET  # strawberry types UNSET as Any
     return accepted

@@ -13,7 +13,6 @@ from app.api.auth import database, principal
 from app.api.rest.models import PROBLEMS, CompletionRecorded, TraceRecorded
 from app.db.engine import Database
 from app.domain import recordings
-from app.domain.errors import InvalidInput
 from app.domain.keys import Principal
 from app.domain.recordings import RecordingKind
 
@@ -105,9 +104,6 @@ async def update_trace(
     db: Database = Depends(database),
     caller: Principal = Depends(principal),
 ) -> TraceRecorded:
-    keys = ("output", "metadata", "feedback", "eval_results", "test_run_info")
-    if all(body.get(key) is None for key in keys):
-        raise InvalidInput(f"give at least one of {', '.join(keys)}")
     updated = await recordings.update_recording(
         db,
         caller,

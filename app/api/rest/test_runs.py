@@ -29,7 +29,15 @@ from app.api.rest.models import (
     UsageOut,
 )
 from app.db.engine import Database
-from app.domain import compare, execution, idempotency, results, test_runs
+from app.domain import (
+    compare,
+    execution,
+    idempotency,
+    result_export,
+    result_recording,
+    result_statistics,
+    test_runs,
+)
 from app.domain.datasets import TestCaseType
 from app.domain.execution import Execute, ExecutionState
 from app.domain.jsontext import dumps
@@ -187,7 +195,7 @@ async def list_test_runs(
     return TestRunList(test_runs=items, page=page, page_size=size, total=found.total)
 
 
-def _usage(usage: results.UsageStats | None) -> UsageOut | None:
+def _usage(usage: result_statistics.UsageStats | None) -> UsageOut | None:
     return None if usage is None or not usage.count else UsageOut(**usage.as_dict())
 
 
@@ -266,7 +274,7 @@ async def get_test_run(
     caller: Principal = Depends(principal),
 ) -> TestRunResults:
     run = await test_runs.get_test_run(db, caller, test_run_id, project_id)
-    summary = await results.summarize(db, run)
+    summary = await result_statistics.summarize(db, run)
     return TestRunResults(
         **(await _run_out(db, run)).model_dump(),
         summary_statistics=SummaryStatistics(**summary.as_dict()),
@@ -305,7 +313,7 @@ async def complete_test_run(
     db: Database = Depends(database),
     caller: Principal = Depends(principal),
 ) -> TestRunOut:
-    await results.complete_run(db, caller, test_run_id, project_id)
+    await result_recording.complete_run(db, caller, test_run_id, project_id)
     return await _run_out(db, await test_runs.get_test_run(db, caller, test_run_id, project_id))
 
 
@@ -324,11 +332,11 @@ async def export_results(
 ) -> StreamingResponse:
     """Inputs, expected output, recorded output and every score of each case, streamed."""
     run = await test_runs.get_test_run(db, caller, test_run_id, project_id)
-    columns = await results.score_columns(db, run)
+    columns = await result_export.score_columns(db, run)
     media = "text/csv" if format == "csv" else "application/x-ndjson"
     filename = f"test-run-{run.id}.{format}"
     return StreamingResponse(
-        result_lines(results.export_dicts(db, run), columns, format),
+        result_lines(result_export.export_dicts(db, run), columns, format),
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

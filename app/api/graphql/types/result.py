@@ -8,7 +8,7 @@ from app.api.graphql.scalars import JSON, raw
 from app.api.graphql.types.evaluation import EvaluationKind
 from app.api.graphql.types.node import Node
 from app.api.graphql.types.test_case import TestCase, case_node
-from app.domain import results
+from app.domain import result_statistics, results
 from app.domain.datasets import StoredTestCase
 from app.domain.scores import ScoreSource as DomainScoreSource
 from app.domain.test_runs import TestRun as DomainTestRun
@@ -103,7 +103,7 @@ class EvaluationSummary:
     evaluation_id: strawberry.ID | None
 
     @classmethod
-    def of(cls, stats: results.EvaluationStats) -> "EvaluationSummary":
+    def of(cls, stats: result_statistics.EvaluationStats) -> "EvaluationSummary":
         return cls(
             name=stats.name,
             source=stats.source,
@@ -135,7 +135,7 @@ class RunUsage:
     cost: float | None
 
     @classmethod
-    def of(cls, usage: results.UsageStats | None) -> "RunUsage | None":
+    def of(cls, usage: result_statistics.UsageStats | None) -> "RunUsage | None":
         if usage is None or not usage.count:
             return None
         return cls(
@@ -158,7 +158,7 @@ class TestRunSummary:
     usage: RunUsage | None
 
     @classmethod
-    def of(cls, summary: results.Summary) -> "TestRunSummary":
+    def of(cls, summary: result_statistics.Summary) -> "TestRunSummary":
         return cls(
             auto_evaluation=[EvaluationSummary.of(s) for s in summary.auto],
             human_evaluation=[EvaluationSummary.of(s) for s in summary.human],
