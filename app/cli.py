@@ -206,10 +206,13 @@ def import_file(
     from app import importer
 
     with importer.checking_processes() as executor:
+        checks = importer.start_checking(file, kind, executor)  # before the database layer loads
         status = _run(
-            lambda db, _: importer.run_import(db, file, project, dataset, create, kind, executor)
+            lambda db, _: importer.run_import(
+                db, file, project, dataset, create, kind, executor, checks
+            )
         )
-    raise typer.Exit(status)
+    importer.leave(status)
 
 
 @cli.command("export")

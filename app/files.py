@@ -2,9 +2,9 @@
 
 Readers stream: they hold one record at a time, whatever the file's size, and yield
 ``(line number, record)``; a record that cannot even be parsed is yielded as an
-``ExampleError`` in its place so that the importer reports it with the others. JSONL lines
-are yielded undecoded, with ``orjson.loads`` to decode them, so that decoding can happen in
-the importer's worker processes.
+``ExampleError`` in its place so that the importer reports it with the others. JSONL files
+are cut into byte ranges instead, each read, decoded and checked on its own (in the
+importer's worker processes).
 """
 
 import csv
@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import orjson
 
-from app.domain.examples import ExampleError, TestCaseType
+from app.domain.examples import Checked, ExampleError, TestCaseType, check_chunk
 
 Example = tuple[int, Any]
 Progress = Callable[[int], None]
@@ -35,13 +35,11 @@ Decode = Callable[[Any], Any]
 def read_records(
     path: Path, kind: TestCaseType, progress: Progress
 ) -> tuple[Iterator[Example], Decode | None]:
-    """The records of a file (by its suffix) and how to decode one; ``progress`` is told of
-    the bytes read."""
+    """The records of a .json or .csv file and how to decode one; ``progress`` is told of
+    the bytes read. (JSONL is read in ranges: ``jsonl_ranges`` and ``check_jsonl``.)"""
     suffix = path.suffix.lower()
-    if suffix not in FORMATS:
+    if suffix not in FORMATS or suffix == ".jsonl":
         raise UnsupportedFile(f"{path.name}: use a .jsonl, .json or .csv file")
-    if suffix == ".jsonl":
-        return _read(path, lambda raw: _jsonl(raw, progress)), orjson.loads
     if suffix == ".json":
         return _read(path, lambda raw: _json_array(raw, progress)), None
     return _read(path, lambda raw: _csv(raw, kind, progress)), None
@@ -52,16 +50,32 @@ def _read(path: Path, records: Callable[[IO[bytes]], Iterator[Example]]) -> Iter
         yield from records(raw)
 
 
-def _jsonl(raw: IO[bytes], progress: Progress) -> Iterator[Example]:
-    unreported = 0
-    for number, line in enumerate(raw, start=1):
-        unreported += len(line)
-        if unreported >= _CHUNK:
-            progress(unreported)
-            unreported = 0
-        if line.strip():
-            yield number, line
-    progress(unreported)
+def jsonl_ranges(path: Path, size: int = _CHUNK) -> list[tuple[int, int]]:
+    """The file cut into byte ranges of about ``size`` that start and end at line starts,
+    so that each can be read and checked on its own, in any process."""
+    ranges, start = [], 0
+    with path.open("rb") as raw:
+        end = raw.seek(0, io.SEEK_END)
+        while start < end:
+            raw.seek(min(start + size, end))
+            raw.readline()
+            stop = min(raw.tell(), end)
+            ranges.append((start, stop))
+            start = stop
+    return ranges
+
+
+def check_jsonl(
+    path: Path, start: int, stop: int, kind: TestCaseType, max_bytes: int
+) -> tuple[Checked, int]:
+    """The checked rows of one range of a JSONL file and the lines it spans. Line numbers in
+    its problems count from the range's first line (1); blank lines are skipped."""
+    with path.open("rb") as raw:
+        raw.seek(start)
+        data = raw.read(stop - start)
+    lines = data.split(b"\n")
+    records = [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
+    return check_chunk(kind, max_bytes, orjson.loads, records), data.count(b"\n")
 
 
 def _json_array(raw: IO[bytes], progress: Progress) -> Iterator[Example]:

@@ -1,46 +1,58 @@
 """`testruns import`, `export` and `export-results`: files to datasets and back, and a run's
-results to a file."""
+results to a file.
 
+Importing a JSONL file starts before anything heavy is imported: the checking processes are
+forked and given the file's first ranges at once, so they parse and check while this process
+loads the database layer, and later while it inserts. This module imports little for that
+reason; the rest is imported where it is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
 import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
-from app.db.engine import Database
-from app.domain import datasets, result_export, test_cases, test_runs
-from app.domain.datasets import NewDataset
-from app.domain.errors import InvalidInput, NotFound, ServiceError
-from app.domain.examples import TestCaseType
-from app.domain.keys import OPERATOR
-from app.files import UnsupportedFile, read_records, result_lines, write_jsonl
+from app.domain.errors import FieldError
+from app.domain.examples import Checked, TestCaseType
+from app.files import check_jsonl, jsonl_ranges
 
-err = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from app.db.engine import Database
+
+CHECKED_AHEAD = 16  # ranges of a JSONL file (about 1 MB each) checked ahead of the inserting
+
+
+@cache
+def _stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 @contextmanager
 def checking_processes() -> Iterator[Executor | None]:
-    """Processes that check the next chunks of a file while this one inserts (leaving a
-    core to the inserting). Forked before any database connection or thread exists, so
+    """Processes that check the next chunks of a file while this one inserts (two: the
+    inserting is mostly SQLite's or PostgreSQL's own work, and checking is the larger
+    share of the CPU an import needs). Forked before any database connection or thread exists, so
     they inherit nothing they could trip on; where there is no fork, this process checks."""
     if "fork" not in multiprocessing.get_all_start_methods():
         yield None
         return
-    workers = max(1, min(2, (os.cpu_count() or 1) - 1))
+    workers = max(1, min(2, os.cpu_count() or 1))
     pool = ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context("fork"),
@@ -74,6 +86,94 @@ def _location(loc: list[str | int] | tuple[str | int, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def leave(status: int) -> NoReturn:
+    """End the import's process at once. Its work is committed, its checking processes have
+    exited and the database is closed; the interpreter's teardown would only spend a good
+    part of a second freeing memory the system takes back anyway."""
+    import logging
+    import sys
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+@cache
+def _max_test_case_bytes() -> int:
+    """The configured limit, read in whichever process checks (they share the environment)."""
+    from app.settings import Settings
+
+    return Settings().max_test_case_bytes
+
+
+class JsonlChecks:
+    """The ranges of a JSONL file, checked in the checking processes (or, with none, here
+    when asked for) at most ``CHECKED_AHEAD`` ahead of the one being inserted.
+
+    Checking starts when this is made, with the kind of test case the import expects (the
+    ``--type`` given, else completion); ``restart`` starts over when the dataset turns out to
+    be of another kind.
+    """
+
+    def __init__(self, path: Path, kind: TestCaseType, executor: Executor | None) -> None:
+        self.path, self.executor = path, executor
+        self.restart(kind)
+
+    def restart(self, kind: TestCaseType) -> None:
+        for _, pending in getattr(self, "pending", ()):
+            pending.cancel()
+        self.kind = kind
+        self.ranges = deque(jsonl_ranges(self.path))
+        self.pending: deque[tuple[int, Future[tuple[Checked, int]]]] = deque()
+        self._fill()
+
+    def _fill(self) -> None:
+        while self.executor is not None and self.ranges and len(self.pending) < CHECKED_AHEAD:
+            start, stop = self.ranges.popleft()
+            job = self.executor.submit(_check_range, self.path, start, stop, self.kind)
+            self.pending.append((stop - start, job))
+
+    async def chunks(self, progress: Callable[[int], None]) -> AsyncIterator[Checked]:
+        """Checked chunks in file order, their problems' line numbers counted from the
+        file's start; ``progress`` is told of the bytes each covers."""
+        first_line = 0
+        while self.pending or self.ranges:
+            if self.pending:
+                size, job = self.pending.popleft()
+                self._fill()
+                (rows, problems), lines = await asyncio.wrap_future(job)
+            else:  # no checking processes: check the next range here
+                start, stop = self.ranges.popleft()
+                size = stop - start
+                (rows, problems), lines = _check_range(self.path, start, stop, self.kind)
+            if first_line:
+                problems = [_shifted(problem, first_line) for problem in problems]
+            first_line += lines
+            progress(size)
+            yield rows, problems
+
+
+def _check_range(path: Path, start: int, stop: int, kind: TestCaseType) -> tuple[Checked, int]:
+    return check_jsonl(path, start, stop, kind, _max_test_case_bytes())
+
+
+def _shifted(problem: FieldError, lines: int) -> FieldError:
+    loc = problem.loc
+    if len(loc) >= 2 and loc[0] == "line" and isinstance(loc[1], int):
+        return FieldError(("line", loc[1] + lines, *loc[2:]), problem.msg)
+    return problem
+
+
+def start_checking(
+    file: Path, kind: TestCaseType | None, executor: Executor | None
+) -> JsonlChecks | None:
+    """Start checking a JSONL file at once (other formats are read as they are imported)."""
+    if file.suffix.lower() != ".jsonl":
+        return None
+    return JsonlChecks(file, kind or TestCaseType.COMPLETION, executor)
+
+
 async def run_import(
     db: Database,
     file: Path,
@@ -82,25 +182,41 @@ async def run_import(
     create: bool,
     kind: TestCaseType | None,
     executor: Executor | None = None,
+    checks: JsonlChecks | None = None,
 ) -> int:
     """Import ``file`` into the named dataset; the exit status."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    from app.domain import datasets, test_cases
+    from app.domain.datasets import NewDataset
+    from app.domain.errors import InvalidInput, NotFound, ServiceError
+    from app.domain.keys import OPERATOR
+    from app.files import UnsupportedFile, read_records
+
     try:
         dataset = await datasets.get_dataset_by_name(db, OPERATOR, project_id, name)
         if kind is not None and dataset.test_case_type is not kind:
-            err.print(
+            _stderr().print(
                 f"[red]{name!r} is a {dataset.test_case_type.value} dataset, not {kind.value}"
             )
             return 1
     except NotFound:
         if not create:
-            err.print(f"[red]No dataset named {name!r} in project {project_id}; add --create")
+            _stderr().print(f"[red]No dataset named {name!r} in project {project_id}; add --create")
             return 1
         dataset = await datasets.create_dataset(
             db, OPERATOR, project_id, NewDataset(name, kind or TestCaseType.COMPLETION)
         )
         typer.echo(f"Created {dataset.test_case_type.value} dataset {name!r}")
     except ServiceError as error:
-        err.print(f"[red]{error.message}")
+        _stderr().print(f"[red]{error.message}")
         return 1
 
     typer.echo(
@@ -114,33 +230,48 @@ async def run_import(
         TransferSpeedColumn(),
         TextColumn("{task.fields[rows]} rows"),
         TimeRemainingColumn(),
-        console=err,
+        console=_stderr(),
     )
     task = progress.add_task("importing", total=file.stat().st_size, rows=0)
+    on_rows = lambda rows: progress.update(task, rows=rows)  # noqa: E731
     try:
-        records, decode = read_records(
-            file, dataset.test_case_type, lambda n: progress.advance(task, n)
-        )
-        with progress:
-            result = await test_cases.import_cases(
-                db,
-                OPERATOR,
-                project_id,
-                dataset.id,
-                records,
-                decode=decode,
-                on_progress=lambda rows: progress.update(task, rows=rows),
-                executor=executor,
+        if checks is not None:
+            if checks.kind is not dataset.test_case_type:
+                checks.restart(dataset.test_case_type)
+            with progress:
+                result = await test_cases.import_checked(
+                    db,
+                    OPERATOR,
+                    project_id,
+                    dataset.id,
+                    checks.kind,
+                    checks.chunks(lambda n: progress.advance(task, n)),
+                    on_progress=on_rows,
+                )
+        else:
+            records, decode = read_records(
+                file, dataset.test_case_type, lambda n: progress.advance(task, n)
             )
+            with progress:
+                result = await test_cases.import_cases(
+                    db,
+                    OPERATOR,
+                    project_id,
+                    dataset.id,
+                    records,
+                    decode=decode,
+                    on_progress=on_rows,
+                    executor=executor,
+                )
     except UnsupportedFile as error:
-        err.print(f"[red]{error}")
+        _stderr().print(f"[red]{error}")
         return 1
     except InvalidInput as error:
-        err.print(f"[red]{file.name}: nothing imported; the dataset is unchanged. Problems:")
+        _stderr().print(f"[red]{file.name}: nothing imported; the dataset is unchanged. Problems:")
         for problem in error.errors or []:
-            err.print(f"  {_location(problem.loc)}: {problem.msg}")
+            _stderr().print(f"  {_location(problem.loc)}: {problem.msg}")
         if not error.errors:
-            err.print(f"  {error.message}")
+            _stderr().print(f"  {error.message}")
         return 1
     seconds = time.perf_counter() - started
     typer.echo(
@@ -153,6 +284,11 @@ async def run_import(
 async def run_export(
     db: Database, file: Path, project_id: str, name: str, version: int | None
 ) -> int:
+    from app.domain import datasets, test_cases
+    from app.domain.errors import ServiceError
+    from app.domain.keys import OPERATOR
+    from app.files import write_jsonl
+
     try:
         dataset = await datasets.get_dataset_by_name(db, OPERATOR, project_id, name)
         count = 0
@@ -165,7 +301,7 @@ async def run_export(
                 count += 1
         temporary.replace(file)
     except ServiceError as error:
-        err.print(f"[red]{error.message}")
+        _stderr().print(f"[red]{error.message}")
         return 1
     typer.echo(
         f"Exported {count} test cases of {name!r} (version {version or dataset.version}) to {file}"
@@ -174,9 +310,14 @@ async def run_export(
 
 
 async def run_export_results(db: Database, file: Path, run_id: str) -> int:
+    from app.domain import result_export, test_runs
+    from app.domain.errors import ServiceError
+    from app.domain.keys import OPERATOR
+    from app.files import result_lines
+
     fmt = file.suffix.lower().lstrip(".")
     if fmt not in ("csv", "jsonl"):
-        err.print(f"[red]{file.name}: use a .csv or .jsonl file")
+        _stderr().print(f"[red]{file.name}: use a .csv or .jsonl file")
         return 1
     try:
         run = await test_runs.get_test_run(db, OPERATOR, run_id)
@@ -187,7 +328,7 @@ async def run_export_results(db: Database, file: Path, run_id: str) -> int:
                 out.write(line)
         temporary.replace(file)
     except ServiceError as error:
-        err.print(f"[red]{error.message}")
+        _stderr().print(f"[red]{error.message}")
         return 1
     typer.echo(f"Exported the results of test run {run.name!r} to {file}")
     return 0

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # connecting to it may take); a lost one is replaced.
     notify_check_seconds: float = Field(default=5.0, gt=0)
 
+    # A process remembers a key it has checked for this long, so most requests do not read
+    # it again; a key revoked by another process (the CLI, another worker) still works here
+    # for at most this long. 0: every request reads its key.
+    key_cache_seconds: float = Field(default=2.0, ge=0)
+
     # How long an Idempotency-Key is remembered.
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
 

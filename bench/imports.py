@@ -1,16 +1,18 @@
 """Importing a JSONL file with ``testruns import``, as a user would: the rate, for the
 benchmark's realistic cases (about 1 KB of JSON each) and for small ones (about 100 bytes),
 and the importer's peak memory for two file sizes (it streams, so the peak should not grow
-with the file)."""
+with the file). Each import is compared with its floor (bench/import_floor.py), a process
+that only parses the same file and writes the same rows, timed the same way just before it."""
 
 import os
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -29,10 +31,16 @@ class ImportRun:
     seconds: float  # the import itself, as the command reports it
     wall_seconds: float  # the whole command, start-up included
     peak_rss_kb: int
+    floor_seconds: float | None = None  # the floor's whole process (import_floor.py)
 
     @property
     def rate(self) -> float:
         return self.n / self.seconds
+
+    @property
+    def floor_ratio(self) -> float | None:
+        """The whole command's time over its floor's."""
+        return None if self.floor_seconds is None else self.wall_seconds / self.floor_seconds
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +51,8 @@ class ImportRun:
             "wall_seconds": round(self.wall_seconds, 3),
             "cases_per_second": round(self.rate),
             "peak_rss_kb": self.peak_rss_kb,
+            "floor_seconds": None if self.floor_seconds is None else round(self.floor_seconds, 3),
+            "vs_floor": None if self.floor_ratio is None else round(self.floor_ratio, 3),
         }
 
 
@@ -56,15 +66,56 @@ def small_examples(count: int) -> Iterator[dict[str, Any]]:
         }
 
 
+class ImportFloor(Protocol):
+    def command(self, path: Path) -> list[str]:
+        """The arguments of ``python -m bench.import_floor`` for ``path``."""
+
+    def done(self) -> None:
+        """Remove what the floor wrote."""
+
+
+class SqliteImportFloor:
+    """The floor's process on SQLite: a fresh file beside the server's, removed after."""
+
+    def __init__(self, server: Server, workdir: Path) -> None:
+        self.server, self.db_path = server, workdir / "import-floor.db"
+
+    def command(self, path: Path) -> list[str]:
+        return ["sqlite", str(path), str(self.db_path), str(self.server.db_path)]
+
+    def done(self) -> None:
+        for file in self.db_path.parent.glob(self.db_path.name + "*"):
+            file.unlink()
+
+
+def floor_seconds(floor: ImportFloor, path: Path, n: int) -> float:
+    """The whole floor process's time (start-up included), as the import's is measured."""
+    command = [sys.executable, "-m", "bench.import_floor", *floor.command(path)]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    floor.done()
+    if done.returncode != 0 or done.stdout.strip() != str(n):
+        raise RuntimeError(f"the import floor failed:\n{done.stdout}{done.stderr}")
+    return seconds
+
+
 def import_file(
-    server: Server, project_id: str, workdir: Path, n: int, small: bool = False
+    server: Server,
+    project_id: str,
+    workdir: Path,
+    n: int,
+    small: bool = False,
+    floor: ImportFloor | None = None,
 ) -> ImportRun:
-    """Write ``n`` cases as JSONL and import them into a new dataset with the CLI."""
+    """Write ``n`` cases as JSONL and import them into a new dataset with the CLI (after
+    its floor, when given, on the same file)."""
     name = f"import-{n}-{'small' if small else 'realistic'}"
     path = workdir / f"{name}.jsonl"
     with path.open("wb") as out:
         for case in small_examples(n) if small else examples(n, seed=1):
             out.write(orjson.dumps(case) + b"\n")
+    floored = None if floor is None else floor_seconds(floor, path, n)
     command = [str(TESTRUNS), "import", "--project", project_id, "--dataset", name]
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -84,4 +135,4 @@ def import_file(
         raise RuntimeError(f"testruns import of {n} cases failed:\n{output}")
     size = path.stat().st_size
     path.unlink()
-    return ImportRun(n, small, size, float(reported[2]), wall, usage.ru_maxrss)
+    return ImportRun(n, small, size, float(reported[2]), wall, usage.ru_maxrss, floored)

@@ -319,3 +319,139 @@ class Bench:
             thread.join()
         elapsed = time.perf_counter() - bounds[0]
         return Concurrency(n, clients, elapsed, sum(errors), [t for ts in latencies for t in ts])
+
+
+# ---- small requests and throughput ---------------------------------------------------------
+
+PROJECT_QUERY = "query Project($id: ID!) { project(id: $id) { id name } }"
+
+
+def get(client: Client, path: str) -> Callable[[], bytes]:
+    return lambda: client.call("GET", path, None, 200)
+
+
+def small_requests(bench: Bench, n: int) -> list[Timed]:
+    """The requests a frontend or the SDK sends all day, against ``/healthz`` as the server's
+    own floor, all on the bench's one keep-alive client: /healthz, an authenticated one-item
+    page of test runs, GraphQL ``project { id name }`` and a REST create of an N-case run."""
+    client = bench.client
+    runs = f"{bench.base}/test-runs?page_size=1"
+    page = orjson.loads(client.call("GET", runs, None, 200))
+    if len(page["test_runs"]) != 1:
+        raise ApiError("the one-item page of test runs is empty")
+    project = client.graphql(PROJECT_QUERY, {"id": bench.project_id})["project"]
+    if project is None or project["name"] != "bench":
+        raise ApiError(f"GraphQL project came back as {project!r}")
+    timed = [
+        Timed(Series("healthz", 0, []), get(client, "/healthz")),
+        Timed(Series("small_read", 1, []), get(client, runs)),
+        bench.graphql("graphql_project", 1, PROJECT_QUERY, {"id": bench.project_id}),
+        bench.rest(n),
+    ]
+    for operation in timed:
+        operation.action()  # warmed up
+    timed[-1].series.surface = "rest_small_create"
+    return timed
+
+
+def load(
+    port: int,
+    key: str,
+    clients: int,
+    seconds: float,
+    request: tuple[str, str, bytes | None, int],
+    n: int = 0,
+) -> Concurrency:
+    """``clients`` threads, each on its own keep-alive connection, sending ``request``
+    (method, path, body, expected status) back to back for ``seconds``."""
+    method, path, body, expect = request
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+    ready = threading.Barrier(clients + 1)
+    bounds: list[float] = []
+
+    def worker(index: int) -> None:
+        client = Client(port, key)
+        client.call(method, path, body, expect)  # connect and warm up
+        ready.wait()
+        deadline = bounds[0] + seconds
+        while (start := time.perf_counter()) < deadline:
+            try:
+                status, _ = client.send(method, path, body)
+            except OSError:
+                status = 0
+                client.close()
+                client = Client(port, key)
+            latencies[index].append((time.perf_counter() - start) * 1000)
+            errors[index] += status != expect
+        client.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    bounds.append(time.perf_counter())
+    ready.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - bounds[0]
+    return Concurrency(n, clients, elapsed, sum(errors), [t for ts in latencies for t in ts])
+
+
+def healthz_load(bench: Bench, clients: int, seconds: float) -> Concurrency:
+    """The server's own ceiling: the same clients on ``/healthz``."""
+    return load(bench.server.port, bench.key, clients, seconds, ("GET", "/healthz", None, 200))
+
+
+@dataclass
+class Workers:
+    """Runs created by clients of ``testruns serve --workers N`` on SQLite, checked through
+    the API afterwards."""
+
+    workers: int
+    load: Concurrency
+    acknowledged: int
+    counted: int
+
+    @property
+    def lost(self) -> int:
+        return self.acknowledged - self.counted
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "workers": self.workers,
+            "acknowledged": self.acknowledged,
+            "counted": self.counted,
+            "lost": self.lost,
+            "load": self.load.as_dict(),
+        }
+
+
+def count_runs(client: Client, base: str) -> int:
+    return int(
+        orjson.loads(client.call("GET", f"{base}/test-runs?page_size=1", None, 200))["total"]
+    )
+
+
+def workers_load(
+    server: Server,
+    key: str,
+    base: str,
+    body: bytes,
+    n: int,
+    workers: int,
+    clients: int,
+    seconds: float,
+) -> Workers:
+    """``clients`` creating N-case REST runs on ``testruns serve --workers N`` (already
+    started): no error, and every acknowledged run is there afterwards."""
+    client = Client(server.port, key)
+    try:
+        before = count_runs(client, base)
+        found = load(
+            server.port, key, clients, seconds, ("POST", f"{base}/test-runs", body, 201), n
+        )
+        acknowledged = found.runs - found.errors + clients  # and each client's warm-up run
+        counted = count_runs(client, base) - before
+    finally:
+        client.close()
+    return Workers(workers, found, acknowledged, counted)

@@ -1,5 +1,5 @@
 """The real server as production runs it: ``testruns serve`` (uvicorn, uvloop, httptools) on
-its own SQLite file, set up through the ``testruns`` command."""
+its own SQLite file or a PostgreSQL database, set up through the ``testruns`` command."""
 
 import http.client
 import os
@@ -19,12 +19,15 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, workdir: Path) -> None:
+    """The server on its SQLite file in ``workdir``, or on ``database_url`` (PostgreSQL)."""
+
+    def __init__(self, workdir: Path, database_url: str | None = None) -> None:
         self.db_path = workdir / "bench.db"
         self.log_path = workdir / "server.log"
+        self.database_url = database_url or f"sqlite+aiosqlite:///{self.db_path}"
         self.env = {
             **os.environ,
-            "TESTRUNS_DATABASE_URL": f"sqlite+aiosqlite:///{self.db_path}",
+            "TESTRUNS_DATABASE_URL": self.database_url,
             "TESTRUNS_DATA_DIR": str(workdir / "data"),
             # The live-update benchmark holds many subscriptions with its one key.
             "TESTRUNS_SUBSCRIPTIONS_PER_KEY": "100000",
@@ -53,11 +56,20 @@ class Server:
         assert self.process is not None
         return self.process.pid
 
-    def start(self) -> None:
+    def start(self, workers: int = 1) -> None:
         self.port = free_port()
+        extra = ["--workers", str(workers)] if workers > 1 else []
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [str(TESTRUNS), "serve", "--port", str(self.port), "--log-level", "warning"],
+                [
+                    str(TESTRUNS),
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    "warning",
+                    *extra,
+                ],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -104,6 +104,8 @@ class RequestContextMiddleware:
 
     @staticmethod
     def _log(scope: Scope, info: RequestInfo, route: str, status: int, seconds: float) -> None:
+        if not access_log.isEnabledFor(logging.INFO):
+            return  # e.g. `testruns serve --log-level warning`: no line, so nothing to build
         fields: dict[str, Any] = {
             "request_id": info.request_id,
             "method": scope["method"],

@@ -124,19 +124,12 @@ def _postgres_engine(settings: Settings) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # JSONB travels as text both ways (see JSONText), replacing the dialect's codec that
-        # would parse every document into Python objects.
-        dbapi_connection.run_async(
-            lambda conn: conn.set_type_codec(
-                "jsonb", encoder=_same, decoder=_same, schema="pg_catalog", format="text"
-            )
-        )
+        # JSONB travels as its text both ways (see JSONText): asyncpg's own codec, in C and in
+        # binary form as COPY needs (imports write their rows with it, db/bulk.py), instead of
+        # the dialect's, which would parse every document into Python objects.
+        dbapi_connection.run_async(lambda conn: conn.reset_type_codec("jsonb", schema="pg_catalog"))
 
     return engine
-
-
-def _same(text: str) -> str:
-    return text
 
 
 def _sqlite_engine(settings: Settings) -> AsyncEngine:

@@ -26,7 +26,6 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
-import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -243,6 +242,8 @@ class PostgresNotifier(Notifier):
 
     async def _listen(self) -> None:
         """Hold the LISTEN connection, reconnecting whenever it is lost."""
+        import asyncpg  # here: on SQLite, and in commands, nothing needs it
+
         first = True
         while True:
             conn = None

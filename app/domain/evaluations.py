@@ -304,6 +304,8 @@ async def resolve_evaluation_ids(
             raise InvalidInput.at((field_name, index), f"{value!r} is not a valid uuid")
         canonical.append(cid)
     canonical = list(dict.fromkeys(canonical))
+    if not canonical:
+        return []
     known = set(
         (
             await conn.scalars(

@@ -9,6 +9,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import bindparam, select, update
 
@@ -112,9 +113,38 @@ _KEY_WITH_PROJECTS = (
 )
 
 
+@dataclass(frozen=True)
+class _Checked:
+    principal: Principal
+    until: datetime
+
+
+# Keys checked lately, by database and hash (the settings' key_cache_seconds): a key is read
+# at most once per that time, not on every request. Only valid keys are kept; revoking in
+# this process forgets them all.
+_checked: WeakKeyDictionary[Database, dict[str, _Checked]] = WeakKeyDictionary()
+CHECKED_KEYS = 1_024  # per database, the oldest forgotten first
+
+
 async def authenticate(db: Database, key: str) -> Principal:
     """The principal for a presented key; Unauthenticated for an unknown or revoked one."""
     digest = hash_key(key)
+    seconds = db.settings.key_cache_seconds
+    checked = _checked.setdefault(db, {}) if seconds > 0 else None
+    if checked is not None:
+        found = checked.get(digest)
+        if found is not None and db.clock() < found.until:
+            return found.principal
+    principal = await _read_key(db, digest)
+    if checked is not None:
+        checked.pop(digest, None)
+        if len(checked) >= CHECKED_KEYS:
+            del checked[next(iter(checked))]
+        checked[digest] = _Checked(principal, db.clock() + timedelta(seconds=seconds))
+    return principal
+
+
+async def _read_key(db: Database, digest: str) -> Principal:
     async with db.read() as conn:
         rows = (await conn.execute(_KEY_WITH_PROJECTS, {"digest": digest})).all()
     if not rows or not hmac.compare_digest(rows[0].key_hash, digest):
@@ -174,4 +204,6 @@ async def revoke_key(db: Database, prefix_or_id: str) -> ApiKeyInfo:
     key = matches[0]
     async with db.write() as conn:
         await conn.execute(update(ApiKey).where(ApiKey.id == key.id).values(revoked_at=utcnow()))
+    for checked in _checked.values():
+        checked.clear()  # at once in this process; other processes within key_cache_seconds
     return key

@@ -164,6 +164,7 @@ def claimed_project_id(principal: Principal, project_id: str) -> str:
 
 
 _PROJECT_EXISTS = select(ProjectRow.id).where(ProjectRow.id == bindparam("project_id"))
+_PROJECT = select(ProjectRow).where(ProjectRow.id == bindparam("project_id"))
 
 
 async def visible_project_id(conn: AsyncConnection, principal: Principal, project_id: str) -> str:
@@ -176,9 +177,11 @@ async def visible_project_id(conn: AsyncConnection, principal: Principal, projec
 
 
 async def get_project(db: Database, principal: Principal, project_id: str) -> Project:
+    pid = claimed_project_id(principal, project_id)
     async with db.read() as conn:
-        pid = await visible_project_id(conn, principal, project_id)
-        row = (await conn.execute(select(ProjectRow).where(ProjectRow.id == pid))).one()
+        row = (await conn.execute(_PROJECT, {"project_id": pid})).one_or_none()
+    if row is None:
+        raise NotFound(f"project {project_id} not found")
     return _project(row)
 
 

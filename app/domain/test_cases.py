@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.db.bulk import CASE_ROW, CaseInserter, insert_cases, timestamp_param
+from app.db.bulk import CASE_ROW, VersionInserter, insert_cases, timestamp_param
 from app.db.engine import Database
 from app.db.tables import Dataset as DatasetRow
 from app.db.tables import DatasetVersion as DatasetVersionRow
@@ -36,14 +36,14 @@ from app.domain.datasets import (
 from app.domain.errors import FieldError, InvalidInput, NotFound
 from app.domain.examples import (
     MAX_REPORTED_ERRORS,
+    Checked,
     Columns,
     ExampleError,
-    Prepared,
     TestCaseType,
     case_rows,
+    check_chunk,
     from_columns,
     invalid,
-    prepare_chunk,
     to_columns,
     validate_all,
 )
@@ -345,6 +345,56 @@ class ImportResult:
     rows: int
 
 
+async def import_checked(
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    dataset_id: str,
+    kind: TestCaseType,
+    chunks: AsyncIterator[Checked],
+    *,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Stream chunks of checked rows (``examples.check_chunk``, for datasets of ``kind``) into
+    one new version: every row, or none.
+
+    Chunks are inserted one by one inside one transaction, so memory stays flat however long
+    the file is, and a failed or interrupted import leaves the dataset as it was. After the
+    first problem nothing more is inserted, but chunks are still taken in to report up to
+    ``MAX_REPORTED_ERRORS`` problems. A chunk is inserted in the driver (SQLite's thread, or
+    PostgreSQL's COPY) while the next one is awaited, so the two run side by side.
+    """
+    async with db.write() as conn:
+        dataset = await dataset_in_project(conn, principal, project_id, dataset_id)
+        if dataset.test_case_type is not kind:
+            raise InvalidInput(f"the rows were checked as {kind} test cases")
+        version = await _NewVersion.open(conn, dataset.id)
+        inserter = await VersionInserter.open(conn, dataset.id, version.number, version.created_at)
+        errors: list[FieldError] = []
+        inserting: asyncio.Future[None] | None = None
+        async for rows, problems in chunks:
+            if inserting is not None:
+                await inserting
+                inserting = None
+            errors.extend(problems[: MAX_REPORTED_ERRORS - len(errors)])
+            if errors:
+                if len(errors) >= MAX_REPORTED_ERRORS:
+                    break
+                continue
+            inserting = asyncio.ensure_future(inserter.insert(version.next_position, rows))
+            await asyncio.sleep(0)  # hand the rows to the driver before taking in more
+            version.appended(len(rows))
+            if on_progress is not None:
+                on_progress(version.added)
+        if inserting is not None:
+            await inserting
+        if errors:
+            raise invalid(errors)
+        if version.added == 0:
+            raise InvalidInput("the file holds no test cases")
+        return ImportResult(await version.close(conn), version.added)
+
+
 async def import_cases(
     db: Database,
     principal: Principal,
@@ -358,72 +408,35 @@ async def import_cases(
 ) -> ImportResult:
     """Stream ``(line number, record)`` pairs into one new version: every row, or none.
 
-    Records are decoded (with ``decode``, when given), checked and inserted chunk by chunk
-    inside one transaction, so memory stays flat however long the file is, and a failed or
-    interrupted import leaves the dataset as it was. After the first bad record nothing more
-    is inserted, but checking goes on to report up to ``MAX_REPORTED_ERRORS`` problems.
-
-    Checking is Python and inserting holds the GIL between rows, so in one process they take
-    turns. Given a process ``executor``, the next chunks are checked there while this
-    process inserts, and the two run side by side.
+    Records are decoded (with ``decode``, when given) and checked chunk by chunk; given a
+    process ``executor``, the next chunks are checked there while this process inserts.
     """
-    loop = asyncio.get_running_loop()
-    async with db.write() as conn:
+    async with db.read() as conn:
         dataset = await dataset_in_project(conn, principal, project_id, dataset_id)
-        version = await _NewVersion.open(conn, dataset.id)
-        inserter = await CaseInserter.open(conn)
-        created_at = timestamp_param(conn, version.created_at)
-        position = version.next_position  # where the next chunk to check will start
+    kind, max_bytes = dataset.test_case_type, db.settings.max_test_case_bytes
+    loop = asyncio.get_running_loop()
 
-        def check(chunk: list[tuple[int, Any]]) -> Awaitable[Prepared]:
-            nonlocal position
-            job = partial(
-                prepare_chunk,
-                dataset.test_case_type,
-                db.settings.max_test_case_bytes,
-                decode,
-                chunk,
-                dataset.id,
-                version.number,
-                position,
-                created_at,
-            )
-            position += len(chunk)  # a chunk is inserted whole or the import fails
-            if executor is not None:
-                return loop.run_in_executor(executor, job)
-            done: asyncio.Future[Prepared] = loop.create_future()
-            done.set_result(job())
-            return done
+    def check(chunk: list[tuple[int, Any]]) -> Awaitable[Checked]:
+        job = partial(check_chunk, kind, max_bytes, decode, chunk)
+        if executor is not None:
+            return loop.run_in_executor(executor, job)
+        done: asyncio.Future[Checked] = loop.create_future()
+        done.set_result(job())
+        return done
 
+    async def checked() -> AsyncIterator[Checked]:
         chunks = iter(_chunks(records, IMPORT_CHUNK))
         checking = deque(check(chunk) for chunk in islice(chunks, CHECKED_AHEAD))
-        errors: list[FieldError] = []
-        inserting: asyncio.Future[None] | None = None
         while checking:
-            rows, problems = await checking.popleft()
+            done = await checking.popleft()
             following = next(chunks, None)
             if following is not None:
                 checking.append(check(following))
-            if inserting is not None:
-                await inserting
-                inserting = None
-            errors.extend(problems[: MAX_REPORTED_ERRORS - len(errors)])
-            if errors:
-                if len(errors) >= MAX_REPORTED_ERRORS:
-                    break
-                continue
-            inserting = asyncio.ensure_future(inserter.insert(rows))
-            await asyncio.sleep(0)  # hand the rows to the driver before checking more
-            version.appended(len(rows))
-            if on_progress is not None:
-                on_progress(version.added)
-        if inserting is not None:
-            await inserting
-        if errors:
-            raise invalid(errors)
-        if version.added == 0:
-            raise InvalidInput("the file holds no test cases")
-        return ImportResult(await version.close(conn), version.added)
+            yield done
+
+    return await import_checked(
+        db, principal, project_id, dataset_id, kind, checked(), on_progress=on_progress
+    )
 
 
 def _chunks(records: Iterable[tuple[int, Any]], size: int) -> Iterable[list[tuple[int, Any]]]:

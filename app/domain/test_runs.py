@@ -10,7 +10,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, Select, and_, false, func, insert, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app import metrics
@@ -169,7 +181,7 @@ async def create_test_run(
                 conn, principal, key, request, db.settings.idempotency_ttl_seconds, db.clock()
             )
             if earlier is not None:
-                return (await _runs(conn, _select_runs().where(TestRunRow.id == earlier)))[0]
+                return (await _runs(conn, _RUNS.where(TestRunRow.id == earlier)))[0]
         dataset = await dataset_named(conn, principal, pid, new.dataset_name)
         flavor_id = (
             None if new.flavor_name is None else await flavor_id_named(conn, pid, new.flavor_name)
@@ -361,6 +373,40 @@ def _select_runs() -> Select[*tuple[Any, ...]]:
     )
 
 
+# Built once per process: a request binds its values and SQLAlchemy reuses the compiled form.
+_RUNS = _select_runs()
+_PROJECT_RUNS = (
+    _RUNS.where(TestRunRow.project_id == bindparam("project_id"))
+    .order_by(TestRunRow.created_at.desc(), TestRunRow.id.desc())
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+)
+_COUNT_PROJECT_RUNS = (
+    select(func.count())
+    .select_from(TestRunRow)
+    .where(TestRunRow.project_id == bindparam("project_id"))
+)
+_RUN_IDS: BindParameter[str] = bindparam("ids", expanding=True)
+# Each run's target evaluations and criteria, in one statement: (run id, target id, is a
+# criterion), in target id order.
+_RUN_TARGETS = (
+    select(
+        TestRunEvaluation.test_run_id,
+        TestRunEvaluation.evaluation_id.label("target_id"),
+        false().label("is_criterion"),
+    )
+    .where(TestRunEvaluation.test_run_id.in_(_RUN_IDS))
+    .union_all(
+        select(
+            TestRunCriterion.test_run_id,
+            TestRunCriterion.criterion_id,
+            true().label("is_criterion"),
+        ).where(TestRunCriterion.test_run_id.in_(_RUN_IDS))
+    )
+    .order_by("target_id")
+)
+
+
 def _run(
     row: Row[*tuple[Any, ...]], evaluation_ids: tuple[str, ...], criterion_ids: tuple[str, ...] = ()
 ) -> TestRun:
@@ -386,30 +432,23 @@ def _run(
     )
 
 
-async def _runs(conn: AsyncConnection, query: Select[*tuple[Any, ...]]) -> list[TestRun]:
-    rows = (await conn.execute(query)).all()
+async def _runs(
+    conn: AsyncConnection, query: Select[*tuple[Any, ...]], values: dict[str, Any] | None = None
+) -> list[TestRun]:
+    rows = (await conn.execute(query, values)).all()
     if not rows:
         return []
-    links = await conn.execute(
-        select(TestRunEvaluation.test_run_id, TestRunEvaluation.evaluation_id)
-        .where(TestRunEvaluation.test_run_id.in_([r.id for r in rows]))
-        .order_by(TestRunEvaluation.evaluation_id)
-    )
     evaluations: dict[str, list[str]] = {}
-    for run_id, evaluation_id in links:
-        evaluations.setdefault(run_id, []).append(evaluation_id)
     criteria: dict[str, list[str]] = {}
-    for run_id, criterion_id in await conn.execute(
-        select(TestRunCriterion.test_run_id, TestRunCriterion.criterion_id)
-        .where(TestRunCriterion.test_run_id.in_([r.id for r in rows]))
-        .order_by(TestRunCriterion.criterion_id)
+    for run_id, target_id, is_criterion in await conn.execute(
+        _RUN_TARGETS, {"ids": [r.id for r in rows]}
     ):
-        criteria.setdefault(run_id, []).append(criterion_id)
+        (criteria if is_criterion else evaluations).setdefault(run_id, []).append(target_id)
     return [_run(r, tuple(evaluations.get(r.id, ())), tuple(criteria.get(r.id, ()))) for r in rows]
 
 
 async def runs_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, TestRun]:
-    return {r.id: r for r in await _runs(conn, _select_runs().where(TestRunRow.id.in_(ids)))}
+    return {r.id: r for r in await _runs(conn, _RUNS.where(TestRunRow.id.in_(ids)))}
 
 
 async def get_test_run(
@@ -420,7 +459,7 @@ async def get_test_run(
     async with db.read() as conn:
         if project_id is not None:
             project_id = await visible_project_id(conn, principal, project_id)
-        runs = [] if rid is None else await _runs(conn, _select_runs().where(TestRunRow.id == rid))
+        runs = [] if rid is None else await _runs(conn, _RUNS.where(TestRunRow.id == rid))
     run = runs[0] if runs else None
     if (
         run is None
@@ -444,37 +483,98 @@ async def list_test_runs(
     """The project's runs, newest first: a keyset ``window`` of (created_at, id) keys or from
     ``offset`` (numbered pages); only of one dataset or in one status when asked."""
     async with db.read() as conn:
-        pid = await visible_project_id(conn, principal, project_id)
-        conditions = [TestRunRow.project_id == pid]
-        if dataset_id is not None:
-            did = canonical_id(dataset_id)  # not a uuid: no dataset, so no runs
-            conditions.append(false() if did is None else TestRunRow.dataset_id == did)
-        if status is not None:
-            conditions.append(TestRunRow.status == status.value)
-        query = _select_runs().where(*conditions)
-        if window.after is not None:
-            created_at, run_id = window.after
-            query = query.where(
-                or_(
-                    TestRunRow.created_at < created_at,
-                    and_(TestRunRow.created_at == created_at, TestRunRow.id < run_id),
-                )
-            )
-        if window.before is not None:
-            created_at, run_id = window.before
-            query = query.where(
-                or_(
-                    TestRunRow.created_at > created_at,
-                    and_(TestRunRow.created_at == created_at, TestRunRow.id > run_id),
-                )
-            )
-        order = (
-            (TestRunRow.created_at, TestRunRow.id)
-            if window.backward
-            else (TestRunRow.created_at.desc(), TestRunRow.id.desc())
+        return await _list_test_runs(
+            conn,
+            principal,
+            project_id,
+            window=window,
+            offset=offset,
+            dataset_id=dataset_id,
+            status=status,
         )
-        runs = await _runs(conn, query.order_by(*order).offset(offset).limit(window.limit + 1))
-        total = await conn.scalar(select(func.count()).select_from(TestRunRow).where(*conditions))
+
+
+async def list_test_runs_with_details(
+    db: Database,
+    principal: Principal,
+    project_id: str,
+    *,
+    window: Window[tuple[datetime, str]],
+    offset: int = 0,
+    dataset_id: str | None = None,
+    status: TestRunStatus | None = None,
+) -> tuple[Page[TestRun], dict[str, "RunDetails"]]:
+    """``list_test_runs`` and the ``run_details`` of its runs, in one transaction."""
+    async with db.read() as conn:
+        found = await _list_test_runs(
+            conn,
+            principal,
+            project_id,
+            window=window,
+            offset=offset,
+            dataset_id=dataset_id,
+            status=status,
+        )
+        return found, await _run_details(conn, [r.id for r in found.items])
+
+
+async def _list_test_runs(
+    conn: AsyncConnection,
+    principal: Principal,
+    project_id: str,
+    *,
+    window: Window[tuple[datetime, str]],
+    offset: int,
+    dataset_id: str | None,
+    status: TestRunStatus | None,
+) -> Page[TestRun]:
+    if (
+        dataset_id is None
+        and status is None
+        and window.after is None
+        and window.before is None
+        and not window.backward
+    ):
+        # The common first page, on statements built once; a run of the project proves the
+        # project is there, so only an empty page asks whether it exists.
+        pid = claimed_project_id(principal, project_id)
+        values = {"project_id": pid, "offset": offset, "limit": window.limit + 1}
+        runs = await _runs(conn, _PROJECT_RUNS, values)
+        if not runs:
+            await visible_project_id(conn, principal, project_id)
+        total = await conn.scalar(_COUNT_PROJECT_RUNS, {"project_id": pid})
+        return window.page(runs, total or 0)
+    pid = await visible_project_id(conn, principal, project_id)
+    conditions = [TestRunRow.project_id == pid]
+    if dataset_id is not None:
+        did = canonical_id(dataset_id)  # not a uuid: no dataset, so no runs
+        conditions.append(false() if did is None else TestRunRow.dataset_id == did)
+    if status is not None:
+        conditions.append(TestRunRow.status == status.value)
+    query = _RUNS.where(*conditions)
+    if window.after is not None:
+        created_at, run_id = window.after
+        query = query.where(
+            or_(
+                TestRunRow.created_at < created_at,
+                and_(TestRunRow.created_at == created_at, TestRunRow.id < run_id),
+            )
+        )
+    if window.before is not None:
+        created_at, run_id = window.before
+        query = query.where(
+            or_(
+                TestRunRow.created_at > created_at,
+                and_(TestRunRow.created_at == created_at, TestRunRow.id > run_id),
+            )
+        )
+    order = (
+        (TestRunRow.created_at, TestRunRow.id)
+        if window.backward
+        else (TestRunRow.created_at.desc(), TestRunRow.id.desc())
+    )
+    runs = await _runs(conn, query.order_by(*order).offset(offset).limit(window.limit + 1))
+    total = await conn.scalar(select(func.count()).select_from(TestRunRow).where(*conditions))
     return window.page(runs, total or 0)
 
 
@@ -525,41 +625,43 @@ def _details(body: Any, sessions: int) -> RunDetails:
     )
 
 
+_LATEST_COMPLETION = (
+    select(
+        Recording.test_run_id,
+        Recording.body,
+        func.row_number()
+        .over(
+            partition_by=Recording.test_run_id,
+            order_by=(Recording.created_at.desc(), Recording.id.desc()),
+        )
+        .label("rank"),
+    )
+    .where(Recording.test_run_id.in_(_RUN_IDS), Recording.kind == "completion")
+    .subquery()
+)
+_LATEST_BODIES = select(_LATEST_COMPLETION.c.test_run_id, _LATEST_COMPLETION.c.body).where(
+    _LATEST_COMPLETION.c.rank == 1
+)
+_SESSIONS = (
+    select(Recording.test_run_id, func.count(func.distinct(Recording.session_id)))
+    .where(Recording.test_run_id.in_(_RUN_IDS))
+    .group_by(Recording.test_run_id)
+)
+
+
 async def run_details(db: Database, run_ids: list[str]) -> dict[str, RunDetails]:
     """The details of each of these runs, in two statements whatever their number."""
     if not run_ids:
         return {}
-    latest = (
-        select(
-            Recording.test_run_id,
-            Recording.body,
-            func.row_number()
-            .over(
-                partition_by=Recording.test_run_id,
-                order_by=(Recording.created_at.desc(), Recording.id.desc()),
-            )
-            .label("rank"),
-        )
-        .where(Recording.test_run_id.in_(run_ids), Recording.kind == "completion")
-        .subquery()
-    )
     async with db.read() as conn:
-        sessions = dict(
-            (
-                await conn.execute(
-                    select(Recording.test_run_id, func.count(func.distinct(Recording.session_id)))
-                    .where(Recording.test_run_id.in_(run_ids))
-                    .group_by(Recording.test_run_id)
-                )
-            ).all()
-        )
-        bodies = dict(
-            (
-                await conn.execute(
-                    select(latest.c.test_run_id, latest.c.body).where(latest.c.rank == 1)
-                )
-            ).all()
-        )
+        return await _run_details(conn, run_ids)
+
+
+async def _run_details(conn: AsyncConnection, run_ids: list[str]) -> dict[str, RunDetails]:
+    if not run_ids:
+        return {}
+    sessions = dict((await conn.execute(_SESSIONS, {"ids": run_ids})).all())
+    bodies = dict((await conn.execute(_LATEST_BODIES, {"ids": run_ids})).all())
     return {
         run_id: _details(loads_or_none(bodies.get(run_id)), sessions.get(run_id, 0))
         for run_id in run_ids

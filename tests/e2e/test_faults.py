@@ -180,12 +180,14 @@ async def test_a_killed_server_loses_no_acknowledged_write_and_leaves_nothing_ha
 
 
 async def test_a_database_that_goes_away_gets_503_and_the_app_recovers(
-    api: Api, database_url: str, settings: Settings
+    api: Api, db: Database, database_url: str, settings: Settings
 ) -> None:
     url = make_url(database_url)
     if url.get_backend_name() != "postgresql":
         pytest.skip("SQLite has no server to lose; see the locked-database test")
     await api.dataset_with_cases("qa", [completion_example(1)])
+    # A key the server has not checked yet: checking it needs the database.
+    _, unchecked = await keys.create_key(db, admin=False, project_ids=[api.project_id])
     proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     app = create_app(settings.model_copy(update={"database_url": proxied}))
@@ -200,7 +202,12 @@ async def test_a_database_that_goes_away_gets_503_and_the_app_recovers(
             assert (await served.create_run("qa")).status_code == 201
             proxy.disable()
             down_rest = await served.create_run("qa")
-            down_graphql = await served.graphql_response("{ projects { id } }")
+            down_graphql = await Api(client, unchecked, api.project_id).graphql_response(
+                "{ projects { id } }"
+            )
+            # A key checked lately is remembered (TESTRUNS_KEY_CACHE_SECONDS): the operation
+            # runs, and its field answers that the database is away.
+            down_field = await served.graphql_response("{ projects { id } }")
             proxy.enable()
             back = await served.create_run("qa")
     finally:
@@ -211,6 +218,9 @@ async def test_a_database_that_goes_away_gets_503_and_the_app_recovers(
     assert down_rest.headers["retry-after"] == "1"
     assert down_graphql.status_code == 503
     assert down_graphql.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert down_field.status_code == 200
+    assert down_field.json()["data"] is None
+    assert down_field.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     assert back.status_code == 201
 
 

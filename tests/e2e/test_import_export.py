@@ -194,6 +194,144 @@ async def test_errors_are_reported_with_line_numbers_and_nothing_is_imported(
     assert (dataset.version, dataset.case_count) == (0, 0)
 
 
+async def test_a_bad_line_after_many_inserted_rows_leaves_nothing_and_is_located(
+    db: Database, database_url: str, project_id: str, tmp_path: Path
+) -> None:
+    """A file read in several ranges, checked in helper processes and written chunk by
+    chunk (COPY on PostgreSQL): a problem near the end still undoes everything, and line
+    numbers count from the top of the file, blank lines included."""
+    await datasets.create_dataset(
+        db, OPERATOR, project_id, NewDataset("qa", TestCaseType.COMPLETION)
+    )
+    await test_cases.add_test_cases(
+        db,
+        OPERATOR,
+        project_id,
+        (await datasets.get_dataset_by_name(db, OPERATOR, project_id, "qa")).id,
+        [completion_example(0)],
+    )
+    padding = "x" * 600
+    lines = [
+        orjson.dumps({"inputs": {"question": f"{i} {padding}"}, "output": str(i)}).decode()
+        for i in range(6_000)
+    ]
+    lines[99] = ""  # a blank line is skipped but counted
+    lines[5_499] = '{"inputs": {"question": "q"}, "output": 5}'
+    lines[5_999] = '{"inputs": {"question": "q"}, "color": "red"}'
+    source = tmp_path / "long.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    assert source.stat().st_size > 3 * (1 << 20)  # several ranges
+
+    done = cli(
+        database_url,
+        "import",
+        "--project",
+        project_id,
+        "--dataset",
+        "qa",
+        str(source),
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == 1
+    assert "nothing imported" in done.stderr
+    assert "line 5500: output: output must be a string or null" in done.stderr
+    assert "line 6000: color: unknown key" in done.stderr
+    dataset = await datasets.get_dataset_by_name(db, OPERATOR, project_id, "qa")
+    assert (dataset.version, dataset.case_count) == (1, 1)
+    assert await listed(db, project_id, "qa") == [completion_example(0)]
+
+    lines[5_499] = lines[5_999] = lines[0]
+    source.write_text("\n".join(lines) + "\n")
+    again = cli(
+        database_url,
+        "import",
+        "--project",
+        project_id,
+        "--dataset",
+        "qa",
+        str(source),
+        cwd=tmp_path,
+    )
+    assert again.returncode == 0, again.stderr
+    cases = await listed(db, project_id, "qa")
+    assert len(cases) == 1 + 5_999
+    first = orjson.loads(lines[0])
+    assert (cases[1]["inputs"], cases[1]["output"]) == (first["inputs"], first["output"])
+    assert (cases[-1]["inputs"], cases[-1]["output"]) == (first["inputs"], first["output"])
+    assert cases[100]["inputs"]["question"].startswith("100 ")  # after the blank line
+    assert [case["output"] for case in cases[1:6]] == ["0", "1", "2", "3", "4"]
+
+
+async def test_a_trace_dataset_found_by_name_is_imported_as_traces(
+    db: Database, database_url: str, project_id: str, tmp_path: Path
+) -> None:
+    """Checking starts before the dataset is looked up, as completions unless --type says
+    otherwise; a trace dataset found without --type is checked again as traces."""
+    await datasets.create_dataset(
+        db, OPERATOR, project_id, NewDataset("agents", TestCaseType.TRACE)
+    )
+    source = write_jsonl(tmp_path / "traces.jsonl", [trace_example(i) for i in range(3)])
+
+    done = cli(
+        database_url,
+        "import",
+        "--project",
+        project_id,
+        "--dataset",
+        "agents",
+        str(source),
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert await listed(db, project_id, "agents") == [trace_example(i) for i in range(3)]
+
+
+async def test_on_postgresql_the_rows_go_in_through_copy(
+    db: Database, database_url: str, project_id: str, tmp_path: Path
+) -> None:
+    """The import writes its rows with COPY, not row inserts: a statement trigger on the
+    table records the statements that insert into it."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("COPY is PostgreSQL's")
+    import asyncpg
+
+    raw = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await raw.execute(
+            "CREATE TABLE import_statements (query text);"
+            "CREATE FUNCTION log_import_statement() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN INSERT INTO import_statements VALUES (current_query()); RETURN NULL; END $$;"
+            "CREATE TRIGGER log_import AFTER INSERT ON test_cases"
+            " FOR EACH STATEMENT EXECUTE FUNCTION log_import_statement();"
+        )
+        source = write_jsonl(tmp_path / "cases.jsonl", [completion_example(i) for i in range(50)])
+        done = cli(
+            database_url,
+            "import",
+            "--project",
+            project_id,
+            "--dataset",
+            "qa",
+            "--create",
+            str(source),
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stderr
+        queries = [row["query"] for row in await raw.fetch("SELECT query FROM import_statements")]
+    finally:
+        await raw.execute(
+            "DROP TRIGGER IF EXISTS log_import ON test_cases;"
+            "DROP FUNCTION IF EXISTS log_import_statement();"
+            "DROP TABLE IF EXISTS import_statements;"
+        )
+        await raw.close()
+    assert queries
+    assert all(query.lstrip().upper().startswith("COPY") for query in queries)
+    assert await listed(db, project_id, "qa") == [completion_example(i) for i in range(50)]
+
+
 async def test_a_missing_dataset_needs_create(
     database_url: str, project_id: str, tmp_path: Path
 ) -> None:

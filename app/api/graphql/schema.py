@@ -14,14 +14,18 @@ import strawberry
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from graphql import DocumentNode, GraphQLError
+from graphql.validation import ValidationRule
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import IgnoreContext
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import BatchingConfig, StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionContext
@@ -91,6 +95,22 @@ class KnownQueries(SchemaExtension):
 KNOWN_QUERIES = 512  # query texts kept parsed and validated, per process
 
 
+class DepthLimit(QueryDepthLimiter):
+    """QueryDepthLimiter with its validation rule made once per schema, not per operation
+    (strawberry's makes a new rule class each time; most operations are not even validated,
+    see KnownQueries)."""
+
+    def __init__(self, rule: type[ValidationRule]) -> None:
+        AddValidationRules.__init__(self, [rule])
+
+
+class AliasLimit(MaxAliasesLimiter):
+    """MaxAliasesLimiter with its validation rule made once per schema (as DepthLimit)."""
+
+    def __init__(self, rule: type[ValidationRule]) -> None:
+        AddValidationRules.__init__(self, [rule])
+
+
 def _introspection_field(context: IgnoreContext) -> bool:
     # GraphiQL's own introspection query is deep; it is not what the depth limit is for.
     return context.field_name.startswith("__")
@@ -106,12 +126,8 @@ def build_schema(settings: Settings | None = None, *, projection: bool | None = 
     extensions += [
         ErrorCodes,
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
-        partial(
-            QueryDepthLimiter,
-            max_depth=settings.graphql_max_depth,
-            should_ignore=_introspection_field,
-        ),
-        partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
+        partial(DepthLimit, depth_rule(settings.graphql_max_depth, _introspection_field)),
+        partial(AliasLimit, aliases_rule(settings.graphql_max_aliases)),
     ]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)

@@ -1,7 +1,7 @@
 """Test runs over REST, as Freeplay's API and SDK call them (plus a few routes of ours)."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response, StreamingResponse
@@ -134,29 +134,33 @@ def _epoch(moment: datetime | None) -> int | None:
 
 
 def run_out(run: TestRun, details: RunDetails) -> TestRunOut:
-    return TestRunOut(
-        id=run.id,
-        test_run_id=run.id,
-        name=run.name,
-        description=run.description,
-        status=run.status.value,
-        created_at=int(run.created_at.timestamp()),
-        completed_at=_epoch(run.completed_at),
-        prompt_name=details.prompt_name,
-        prompt_version=details.prompt_version,
-        model_name=details.model_name,
-        sessions_count=details.sessions_count,
-        dataset_id=run.dataset_id,
-        dataset_name=run.dataset_name,
-        dataset_version=run.dataset_version,
-        test_case_type=run.test_case_type.value,
-        test_case_count=run.case_count,
-        flavor_name=run.flavor_name,
-        include_outputs=run.include_outputs,
-        target_evaluation_ids=sorted([*run.target_evaluation_ids, *run.target_criterion_ids]),
-        test_case_filter=run.case_filter,
-        progress=Progress(done=run.done_count, total=run.case_count),
-    )
+    return TestRunOut(**_run_fields(run, details))
+
+
+def _run_fields(run: TestRun, details: RunDetails) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "test_run_id": run.id,
+        "name": run.name,
+        "description": run.description,
+        "status": run.status.value,
+        "created_at": int(run.created_at.timestamp()),
+        "completed_at": _epoch(run.completed_at),
+        "prompt_name": details.prompt_name,
+        "prompt_version": details.prompt_version,
+        "model_name": details.model_name,
+        "sessions_count": details.sessions_count,
+        "dataset_id": run.dataset_id,
+        "dataset_name": run.dataset_name,
+        "dataset_version": run.dataset_version,
+        "test_case_type": run.test_case_type.value,
+        "test_case_count": run.case_count,
+        "flavor_name": run.flavor_name,
+        "include_outputs": run.include_outputs,
+        "target_evaluation_ids": sorted([*run.target_evaluation_ids, *run.target_criterion_ids]),
+        "test_case_filter": run.case_filter,
+        "progress": Progress(done=run.done_count, total=run.case_count),
+    }
 
 
 async def _run_out(db: Database, run: TestRun) -> TestRunOut:
@@ -178,7 +182,7 @@ async def list_test_runs(
     caller: Principal = Depends(principal),
 ) -> TestRunList:
     size = page_limit(page_size, config, "page_size")
-    found = await test_runs.list_test_runs(
+    found, details = await test_runs.list_test_runs_with_details(
         db,
         caller,
         project_id,
@@ -187,10 +191,8 @@ async def list_test_runs(
         dataset_id=dataset_id,
         status=status,
     )
-    details = await test_runs.run_details(db, [r.id for r in found.items])
     items = [
-        TestRunListItem(**run_out(r, details[r.id]).model_dump(), test_case_id=NIL_ID)
-        for r in found.items
+        TestRunListItem(**_run_fields(r, details[r.id]), test_case_id=NIL_ID) for r in found.items
     ]
     return TestRunList(test_runs=items, page=page, page_size=size, total=found.total)
 
