@@ -289,7 +289,8 @@ def serve(
         log_config=log_config(log_level.upper()),
         access_log=False,  # the app writes its own, one JSON line per request
         timeout_keep_alive=5,
-        timeout_graceful_shutdown=_settings().shutdown_timeout_seconds,
+        # uvicorn passes it to asyncio.wait_for, which takes a float; its signature says int.
+        timeout_graceful_shutdown=_settings().shutdown_timeout_seconds,  # type: ignore[arg-type]
         loop="uvloop",
         http="httptools",
         # Live updates are small JSON messages: compressing them costs far more (CPU, and a

@@ -26,7 +26,10 @@ TRACE_DATASET = "agent-tasks"
 
 def demo_cases() -> dict[str, list[dict[str, Any]]]:
     """The demo datasets' test cases, by dataset name."""
-    return orjson.loads((Path(__file__).parent / "demo_cases.json").read_bytes())
+    cases: dict[str, list[dict[str, Any]]] = orjson.loads(
+        (Path(__file__).parent / "demo_cases.json").read_bytes()
+    )
+    return cases
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,7 @@ def _csv(raw: IO[bytes], kind: TestCaseType, progress: Progress) -> Iterator[Exa
     """Columns are variables, except ``output`` and ``metadata.<key>`` (for a trace dataset:
     ``input``, ``output`` and ``metadata.<key>``, with cells read as JSON when they are)."""
     counted = _CountingReader(raw, progress)
-    text = io.TextIOWrapper(counted, encoding="utf-8-sig", newline="")
+    text = io.TextIOWrapper(io.BufferedReader(counted), encoding="utf-8-sig", newline="")
     reader = csv.DictReader(text)
     columns = reader.fieldnames or []
     if kind is TestCaseType.TRACE and "input" not in columns:

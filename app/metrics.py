@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import QueuePool, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 # Request latencies in seconds: from a cached read (~1 ms) to a 100,000-case answer (~1 s).
@@ -106,15 +106,21 @@ def watch_pool(engine: AsyncEngine) -> None:
     if _metrics is None:
         return
     metrics = _metrics
-    metrics.pool_size.inc(engine.sync_engine.pool.size())  # type: ignore[attr-defined]
+    metrics.pool_size.inc(_pool_size(engine))
     event.listen(engine.sync_engine, "checkout", lambda *_: metrics.pool_checked_out.inc())
     event.listen(engine.sync_engine, "checkin", lambda *_: metrics.pool_checked_out.dec())
+
+
+def _pool_size(engine: AsyncEngine) -> int:
+    pool = engine.sync_engine.pool
+    # Both engines (app/db/engine.py) use a queue pool, the kind of pool that has a size.
+    return pool.size() if isinstance(pool, QueuePool) else 0
 
 
 def unwatch_pool(engine: AsyncEngine) -> None:
     """The engine is being disposed of: its pool no longer counts."""
     if _metrics is not None:
-        _metrics.pool_size.dec(engine.sync_engine.pool.size())  # type: ignore[attr-defined]
+        _metrics.pool_size.dec(_pool_size(engine))
 
 
 def render() -> tuple[bytes, str]:

@@ -12,11 +12,13 @@ from app.settings import Settings
 # These dependencies are `async` although they do not await: FastAPI would run plain
 # functions in a thread pool, a thread hop on every request.
 async def database(request: HTTPConnection) -> Database:
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 async def settings(request: HTTPConnection) -> Settings:
-    return request.app.state.settings
+    configured: Settings = request.app.state.settings
+    return configured
 
 
 async def principal(request: HTTPConnection) -> Principal:

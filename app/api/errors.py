@@ -1,5 +1,6 @@
 """Errors as clients see them: RFC 9457 problem+json on REST, GraphQL-shaped on /graphql."""
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -20,7 +21,7 @@ def problem(
     title: str,
     detail: str,
     errors: list[FieldError] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
         "type": f"urn:testruns:error:{code}",
@@ -39,7 +40,7 @@ def graphql_error(
     code: str,
     message: str,
     media_type: str = JSON,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     """A GraphQL request that was not executed. Under the GraphQL-over-HTTP media type such
     an answer has no ``data`` entry; ``application/json`` answers keep ``"data": null``."""

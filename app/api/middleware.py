@@ -124,7 +124,8 @@ def _route_template(scope: Scope) -> str | None:
     files), or None when no route matched."""
     route = scope.get("route")
     if route is not None:
-        return route.path
+        path: str = route.path
+        return path
     if "app_root_path" in scope:  # set by a Mount on the way to its app
         return f"{scope['root_path'][len(scope['app_root_path']) :]}/{{path}}"
     return None

@@ -1,6 +1,6 @@
 """What is known about the request being served, for error messages and the access log."""
 
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 
@@ -22,9 +22,9 @@ def current_request_id() -> str:
     return "-" if info is None else info.request_id
 
 
-def start_request(info: RequestInfo) -> object:
+def start_request(info: RequestInfo) -> Token[RequestInfo | None]:
     return _current.set(info)
 
 
-def end_request(token: object) -> None:
-    _current.reset(token)  # type: ignore[arg-type]
+def end_request(token: Token[RequestInfo | None]) -> None:
+    _current.reset(token)

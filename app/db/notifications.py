@@ -274,8 +274,8 @@ class PostgresNotifier(Notifier):
                     conn.terminate()
             await asyncio.sleep(min(self._check_every, 1.0))
 
-    def _on_notification(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        self.deliver((payload,))
+    def _on_notification(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        self.deliver((str(payload),))  # a NOTIFY payload is text; asyncpg types it as object
 
     async def close(self) -> None:
         if self._task is not None:

@@ -29,6 +29,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.util import immutabledict
 from sqlalchemy.util.concurrency import await_
 
 from app import fast_paths
@@ -70,13 +71,14 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
 
 class _Cursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ("_description", "_lastrowid", "_rowcount")
+    _adapt_connection: "_Connection"
 
-    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+    def __init__(self, adapt_connection: "_Connection") -> None:
         # No aiosqlite cursor: each statement opens and closes a sqlite3 cursor of its own.
         self._adapt_connection = adapt_connection
         self._connection = adapt_connection._connection
         self._cursor = None  # type: ignore[assignment]
-        self._soft_closed_memoized = {}
+        self._soft_closed_memoized = immutabledict()
         self._rows = deque()
         self._description = None
         self._rowcount = -1
@@ -129,7 +131,9 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 
 class _Connection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ("_writes",)
-    _cursor_cls = _Cursor
+    # SQLAlchemy makes a connection's cursors with that connection (``_cursor_cls(self)``),
+    # which mypy cannot see: it takes _Cursor's narrower constructor for a mismatch.
+    _cursor_cls = _Cursor  # type: ignore[assignment]
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)

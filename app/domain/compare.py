@@ -62,7 +62,8 @@ def mcnemar_p(worse: int, better: int) -> float:
     n = worse + better
     if n == 0:
         return 1.0
-    tail = sum(math.comb(n, k) for k in range(min(worse, better) + 1)) / 2**n
+    outcomes: int = 2**n
+    tail = sum(math.comb(n, k) for k in range(min(worse, better) + 1)) / outcomes
     return min(1.0, 2 * tail)
 
 

@@ -55,7 +55,8 @@ class TargetType(StrEnum):
 class NewCriterionVersion:
     question: str
     type: CriterionType
-    rubric: dict[str, str] | None = None
+    # Any JSON value a client sent: checked (an object of score: meaning) when saved.
+    rubric: object = None
     llm_question: str | None = None
     llm_eval_enabled: bool = False
     # A catalog model that judges when llm_eval_enabled.
@@ -191,7 +192,7 @@ async def _version_values(conn: AsyncConnection, new: NewCriterionVersion) -> di
 # ---- reading -------------------------------------------------------------------------------
 
 
-def _version(row: Row[Any], deployed_id: str | None) -> CriterionVersion:
+def _version(row: Row[*tuple[Any, ...]], deployed_id: str | None) -> CriterionVersion:
     return CriterionVersion(
         id=row.id,
         criterion_id=row.criterion_id,
@@ -213,7 +214,7 @@ _SELECT = select(CriterionRow, TemplateRow.name.label("target_name")).join(
 )
 
 
-async def _criteria(conn: AsyncConnection, rows: list[Row[Any]]) -> list[Criterion]:
+async def _criteria(conn: AsyncConnection, rows: list[Row[*tuple[Any, ...]]]) -> list[Criterion]:
     if not rows:
         return []
     ids = [r.id for r in rows]
@@ -405,7 +406,9 @@ async def llm_judge_criteria(
         criteria = [
             c for c in await _criteria(conn, rows) if c.deployed and c.deployed.llm_eval_enabled
         ]
-        models = await models_by_id(conn, [c.deployed.model_id for c in criteria if c.deployed])
+        models = await models_by_id(
+            conn, [c.deployed.model_id for c in criteria if c.deployed and c.deployed.model_id]
+        )
     return [
         JudgeCriterion(c, c.deployed, models[c.deployed.model_id])
         for c in criteria

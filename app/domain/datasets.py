@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    BindParameter,
     Row,
     Select,
     and_,
@@ -133,7 +134,7 @@ CASE_COLUMNS = (
 REVISION_COLUMNS = (*CASE_COLUMNS, TestCaseRow.valid_from)
 
 
-def _select_datasets(*, include_deleted: bool = False) -> Select[Any]:
+def _select_datasets(*, include_deleted: bool = False) -> Select[*tuple[Any, ...]]:
     query = select(
         DatasetRow.id,
         DatasetRow.project_id,
@@ -159,7 +160,7 @@ def _select_datasets(*, include_deleted: bool = False) -> Select[Any]:
     return query if include_deleted else query.where(DatasetRow.deleted_at.is_(None))
 
 
-def _dataset(row: Row[Any]) -> Dataset:
+def _dataset(row: Row[*tuple[Any, ...]]) -> Dataset:
     return Dataset(
         id=row.id,
         project_id=row.project_id,
@@ -178,7 +179,7 @@ def _dataset(row: Row[Any]) -> Dataset:
     )
 
 
-def visible_at(version: int) -> Any:
+def visible_at(version: int | BindParameter[Any]) -> Any:
     """The revisions that make up a dataset at ``version``."""
     return and_(
         TestCaseRow.valid_from <= version,
@@ -302,7 +303,7 @@ async def list_datasets(
     return window.page([_dataset(r) for r in rows], total or 0)
 
 
-def in_run_subset(run_id: str) -> Any:
+def in_run_subset(run_id: str | BindParameter[Any]) -> Any:
     """The cases chosen for a run made from a subset of its dataset version."""
     return TestCaseRow.id.in_(
         select(TestRunCase.test_case_id).where(TestRunCase.test_run_id == run_id)
@@ -318,7 +319,7 @@ def _cases_statement(
     before: bool,
     backward: bool,
     revisions: bool,
-) -> Select[Any]:
+) -> Select[*tuple[Any, ...]]:
     """The statement that reads cases, built once per shape (each request only binds)."""
     query = (
         select(*(REVISION_COLUMNS if revisions else CASE_COLUMNS))

@@ -4,7 +4,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import Row, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
@@ -82,7 +82,7 @@ class Flavor:
     created_at: datetime
 
 
-def _evaluation(row: Row[Any]) -> Evaluation:
+def _evaluation(row: Row[*tuple[Any, ...]]) -> Evaluation:
     return Evaluation(
         id=row.id,
         project_id=row.project_id,
@@ -96,7 +96,7 @@ def _evaluation(row: Row[Any]) -> Evaluation:
     )
 
 
-def _flavor(row: Row[Any]) -> Flavor:
+def _flavor(row: Row[*tuple[Any, ...]]) -> Flavor:
     return Flavor(
         id=row.id,
         project_id=row.project_id,
@@ -123,7 +123,7 @@ def check_score(evaluation: Evaluation, value: Any, loc: tuple[str | int, ...]) 
     raise InvalidInput.at(loc, f"a score of {evaluation.name!r} must be {expected}; got {value!r}")
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 

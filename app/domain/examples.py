@@ -9,7 +9,7 @@ plain code rather than a model per case.
 
 from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 
@@ -60,7 +60,7 @@ def _object(value: Any, loc: Loc) -> dict[str, Any]:
     return value
 
 
-def _is_canonical_message(value: Any) -> bool:
+def _is_canonical_message(value: object) -> TypeGuard[dict[str, Any]]:
     """Already ``{"role": str, "content": [{"type": "text", "text": str}, ...]}``."""
     if type(value) is not dict or len(value) != 2:
         return False

@@ -72,7 +72,8 @@ async def claim(
         raise IdempotencyKeyReused(
             "this Idempotency-Key was used with a different request; use a new key"
         )
-    return earlier.resource_id
+    resource_id: str | None = earlier.resource_id
+    return resource_id
 
 
 async def remember(conn: AsyncConnection, principal: Principal, key: str, resource_id: str) -> None:

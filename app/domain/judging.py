@@ -111,7 +111,7 @@ def judge_messages(
     ]
 
 
-def parse_judgement(text: str, kind: ScoreType) -> bool | float | int:
+def parse_judgement(text: str, kind: ScoreType) -> bool | float | str | list[str]:
     """The score a judge's answer gives; UnreadableJudgement when it gives none."""
     if not isinstance(text, str) or not text.strip():
         raise UnreadableJudgement("the judge answered nothing")
@@ -119,11 +119,12 @@ def parse_judgement(text: str, kind: ScoreType) -> bool | float | int:
         return text.strip()[:1000]
     if kind.options:
         return _options_from_text(text, kind)
-    value = _from_json(text)
-    if value is None:
+    found = _from_json(text)
+    value: bool | float | None
+    if found is None:
         value = _boolean_from_text(text, kind) if kind.boolean else _number_from_text(text, kind)
     else:
-        value = _coerce(value, kind)
+        value = _coerce(found, kind)
     if value is None:
         raise UnreadableJudgement(
             f"no {kind.describe()} found in the judge's answer: {_excerpt(text)}"
@@ -163,7 +164,7 @@ def _from_json(text: str) -> Any:
     return None
 
 
-def _coerce(value: Any, kind: ScoreType) -> Any:
+def _coerce(value: Any, kind: ScoreType) -> bool | float | None:
     if kind.boolean:
         if isinstance(value, bool):
             return value
@@ -232,7 +233,7 @@ def _number_from_text(text: str, kind: ScoreType) -> float | None:
     return None
 
 
-def _options_from_text(text: str, kind: ScoreType) -> Any:
+def _options_from_text(text: str, kind: ScoreType) -> str | list[str]:
     found = _from_json(text)
     if isinstance(found, str):
         text = found

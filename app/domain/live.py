@@ -7,7 +7,7 @@ Changes closer together than ``subscription_interval_seconds`` are coalesced int
 update. A subscription ends after sending the run COMPLETED.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,7 +28,9 @@ def run_changed(conn: AsyncConnection, run_id: str) -> None:
     notify(conn, _topic(run_id))
 
 
-async def watch_test_run(db: Database, principal: Principal, run_id: str) -> AsyncIterator[TestRun]:
+async def watch_test_run(
+    db: Database, principal: Principal, run_id: str
+) -> AsyncGenerator[TestRun, None]:
     """The run as it is now, then again after each change, ending with it COMPLETED.
 
     Raises NotFound (the principal may not see the run) or TooManySubscriptions here, before
@@ -38,7 +40,7 @@ async def watch_test_run(db: Database, principal: Principal, run_id: str) -> Asy
     return _updates(db, principal.key_id, run.id)
 
 
-async def _updates(db: Database, owner: str, run_id: str) -> AsyncIterator[TestRun]:
+async def _updates(db: Database, owner: str, run_id: str) -> AsyncGenerator[TestRun, None]:
     notifier = db.notifier
     clock = notifier.clock
     interval = db.settings.subscription_interval_seconds

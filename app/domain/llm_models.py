@@ -143,7 +143,7 @@ def _price(value: Any, loc: tuple[str | int, ...]) -> float | None:
     return price
 
 
-def _model(row: Row[Any]) -> Model:
+def _model(row: Row[*tuple[Any, ...]]) -> Model:
     info = loads_or_none(row.provider_info)
     return Model(
         id=row.id,

@@ -96,7 +96,8 @@ async def _find(db: Database, sha256: str, *, trusted_only: bool) -> str | None:
                 .where(PersistedQuery.sha256 == sha256)
                 .values(last_used_at=now)
             )
-    return row.document
+    document: str = row.document
+    return document
 
 
 def _insert(conn: AsyncConnection) -> Any:

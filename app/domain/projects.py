@@ -48,7 +48,7 @@ class Project:
     settings: ProjectSettings = ProjectSettings()
 
 
-def _project(row: Row) -> Project:
+def _project(row: Row[*tuple[Any, ...]]) -> Project:
     return Project(
         id=row.id,
         name=row.name,

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pystache.common import PystacheError
-from pystache.context import KeyNotFoundError
+from pystache.context import ContextStack, KeyNotFoundError
 from pystache.parser import parse
-from pystache.renderengine import context_get
+from pystache.renderengine import RenderEngine, context_get
 from pystache.renderer import Renderer
 
 from app.domain.errors import FieldError, InvalidInput
@@ -85,11 +85,11 @@ class _Renderer(Renderer):
     def __init__(self) -> None:
         super().__init__(escape=lambda text: text, missing_tags="ignore", partials={})
 
-    def _make_render_engine(self) -> Any:
+    def _make_render_engine(self) -> RenderEngine:
         engine = super()._make_render_engine()
         lenient = engine.fetch_string
 
-        def fetch_string(context: Any, name: str) -> Any:
+        def fetch_string(context: ContextStack, name: str) -> str:
             context_get(context, name)  # KeyNotFoundError when the name is missing
             return lenient(context, name)
 
@@ -140,8 +140,8 @@ def _history_message(message: Any, index: int) -> RenderedMessage:
 
 def render_messages(
     messages: Sequence[TemplateContent],
-    variables: Mapping[str, Any],
-    history: Sequence[Any] | None = None,
+    variables: object,
+    history: object = None,
 ) -> list[RenderedMessage]:
     """The messages to send a model: each template message rendered with ``variables``, and
     ``history`` in place of the history placeholder.
@@ -152,13 +152,17 @@ def render_messages(
     """
     if not isinstance(variables, Mapping):
         raise InvalidInput.at(("variables",), "variables must be an object")
+    if not history:
+        history = ()
+    elif not isinstance(history, list | tuple):
+        raise InvalidInput.at(("history",), "history must be a list of messages")
     rendered: list[RenderedMessage] = []
     missing: list[str] = []
     has_placeholder = False
     for message in messages:
         if isinstance(message, HistoryPlaceholder):
             has_placeholder = True
-            rendered.extend(_history_message(m, i) for i, m in enumerate(history or ()))
+            rendered.extend(_history_message(m, i) for i, m in enumerate(history))
             continue
         try:
             rendered.append(RenderedMessage(message.role, render_text(message.content, variables)))

@@ -78,9 +78,9 @@ class NewTemplateVersion:
     provider: str
     version_name: str | None = None
     version_description: str | None = None
-    llm_parameters: dict[str, Any] | None = None
-    tool_schema: list[Any] | None = None
-    output_schema: dict[str, Any] | None = None
+    llm_parameters: object = None
+    tool_schema: object = None
+    output_schema: object = None
     environments: tuple[str, ...] | None = None
 
 
@@ -115,10 +115,9 @@ class TemplateVersion:
         """Freeplay's name for the provider's message format, e.g. ``openai_chat``."""
         return FLAVORS.get(self.provider, DEFAULT_FLAVOR)
 
-    def render(
-        self, variables: dict[str, Any], history: Sequence[Any] | None = None
-    ) -> list[RenderedMessage]:
-        """This version's messages rendered; see ``prompt_rendering.render_messages``."""
+    def render(self, variables: object, history: object = None) -> list[RenderedMessage]:
+        """This version's messages rendered (the variables and history a client sent are
+        checked); see ``prompt_rendering.render_messages``."""
         return render_messages(self.messages, variables, history)
 
 
@@ -258,7 +257,7 @@ def _version_values(new: NewTemplateVersion) -> dict[str, Any]:
 # ---- reading -------------------------------------------------------------------------------
 
 
-def _template(row: Row[Any], latest_version_id: str | None) -> PromptTemplate:
+def _template(row: Row[*tuple[Any, ...]], latest_version_id: str | None) -> PromptTemplate:
     return PromptTemplate(
         id=row.id,
         project_id=row.project_id,
@@ -294,7 +293,9 @@ async def _latest_version_ids(conn: AsyncConnection, template_ids: list[str]) ->
     return {r.template_id: r.id for r in rows}
 
 
-async def _template_row(conn: AsyncConnection, project_id: str, template_id: str) -> Row[Any]:
+async def _template_row(
+    conn: AsyncConnection, project_id: str, template_id: str
+) -> Row[*tuple[Any, ...]]:
     tid = canonical_id(template_id)
     row = None
     if tid is not None:
@@ -312,7 +313,9 @@ async def _template_row(conn: AsyncConnection, project_id: str, template_id: str
     return row
 
 
-async def _template_row_named(conn: AsyncConnection, project_id: str, name: str) -> Row[Any] | None:
+async def _template_row_named(
+    conn: AsyncConnection, project_id: str, name: str
+) -> Row[*tuple[Any, ...]] | None:
     return (
         await conn.execute(
             select(TemplateRow).where(
@@ -324,7 +327,9 @@ async def _template_row_named(conn: AsyncConnection, project_id: str, name: str)
     ).first()
 
 
-async def _versions(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[TemplateVersion]:
+async def _versions(
+    conn: AsyncConnection, rows: Sequence[Row[*tuple[Any, ...]]]
+) -> list[TemplateVersion]:
     """Domain versions of version rows (joined with their template's name and project)."""
     if not rows:
         return []
@@ -387,7 +392,7 @@ async def _version_in(
     conn: AsyncConnection, project_id: str, version_id: str, template_id: str | None = None
 ) -> TemplateVersion:
     vid = canonical_id(version_id)
-    rows: list[Row[Any]] = []
+    rows: list[Row[*tuple[Any, ...]]] = []
     if vid is not None:
         where = [
             VersionRow.id == vid,
@@ -680,6 +685,7 @@ async def create_version(
     )
     async with db.write() as conn:
         pid = await visible_project_id(conn, principal, project_id)
+        template: Row[*tuple[Any, ...]] | None
         if template_id is not None:
             template = await _template_row(conn, pid, template_id)
         else:
@@ -741,17 +747,18 @@ async def _identical_version(
             if not (key == "version_name" and value is None)
         )
         if same:
-            return row.id
+            version_id: str = row.id
+            return version_id
     return None
 
 
 def _same(stored: Any, given: Any) -> bool:
     if isinstance(stored, str) and isinstance(given, str) and stored[:1] in "[{":
         try:
-            return loads(stored) == loads(given)
+            return bool(loads(stored) == loads(given))
         except ValueError:
             return stored == given
-    return stored == given
+    return bool(stored == given)
 
 
 async def _deploy(

@@ -373,7 +373,8 @@ async def update_recording(
                     ),
                     await project_evaluations(conn, pid),
                 )
-        return row.id
+        updated_id: str = row.id
+        return updated_id
 
 
 async def update_session_metadata(

@@ -114,7 +114,7 @@ async def _case_position(conn: AsyncConnection, run: LockedRun, case_id: str) ->
     return cid, position
 
 
-def _client_scores(eval_results: Mapping[str, Any], loc: str) -> list[Score]:
+def _client_scores(eval_results: object, loc: str) -> list[Score]:
     if not isinstance(eval_results, Mapping):
         raise InvalidInput.at((loc,), f"{loc} must be an object of name: value")
     scores = []

@@ -135,8 +135,8 @@ async def runs_usage(conn: AsyncConnection, run_ids: list[str]) -> dict[str, Usa
         )
     )
     by_run: dict[str, list[tuple[Any, Any, Any, Any]]] = defaultdict(list)
-    for run_id, *usage in rows:
-        by_run[run_id].append(tuple(usage))  # type: ignore[arg-type]
+    for run_id, latency_ms, prompt_tokens, completion_tokens, cost in rows:
+        by_run[run_id].append((latency_ms, prompt_tokens, completion_tokens, cost))
     return {run_id: usage_stats(by_run[run_id]) for run_id in run_ids}
 
 

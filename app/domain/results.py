@@ -8,12 +8,12 @@ the export of a run in ``result_export``.
 """
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.engine import Database
@@ -44,7 +44,8 @@ class NewResult:
     test_case_id: str
     repetition: int = 0
     output: Any = None
-    eval_results: Mapping[str, Any] = field(default_factory=dict)
+    # Any JSON value a client sent: checked (an object of name: value) when recorded.
+    eval_results: object = field(default_factory=dict)
     # Evaluation id → value, for the project's auto and human evaluations.
     scores: Mapping[str, Any] = field(default_factory=dict)
     recording_id: str | None = None
@@ -171,7 +172,7 @@ async def result_page(
         select(func.count()).select_from(TestRunResult).where(TestRunResult.test_run_id == run.id)
     )
     async with db.read() as conn:
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if where.test_case_ids is not None:
             ids = [i for i in map(canonical_id, where.test_case_ids) if i]
             conditions.append(TestRunResult.test_case_id.in_(ids))
@@ -201,7 +202,10 @@ async def result_page(
                     and_(TestRunResult.position == position, TestRunResult.repetition < repetition),
                 )
             )
-        rows = (await conn.execute(query.limit(window.limit + 1))).all()
+        # Result columns, then the case's: read by position, so typed as any columns.
+        rows: Sequence[Row[*tuple[Any, ...]]] = (
+            await conn.execute(query.limit(window.limit + 1))
+        ).all()
         total = await conn.scalar(count)
         scores = await scores_of(conn, [r.id for r in rows[: window.limit]])
     cases = len(RESULT_COLUMNS)

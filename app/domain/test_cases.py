@@ -280,7 +280,7 @@ async def update_test_case(
         if not changes:
             raise InvalidInput("nothing to change: give at least one test case key")
         version = await _NewVersion.open(conn, dataset.id)
-        current = (await _current_revisions(conn, dataset.id, [case_id]))[canonical_id(case_id)]
+        (current,) = (await _current_revisions(conn, dataset.id, [case_id])).values()
         example = {**from_columns(dataset.test_case_type, current), **changes}
         try:
             columns = to_columns(dataset.test_case_type, example, db.settings.max_test_case_bytes)

@@ -10,7 +10,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, Select, and_, bindparam, false, func, insert, or_, select, true
+from sqlalchemy import (
+    BindParameter,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app import metrics
@@ -75,7 +87,8 @@ class CaseFilter:
     """Which cases of the dataset version a run takes; every criterion given must hold."""
 
     test_case_ids: tuple[str, ...] | None = None
-    metadata: dict[str, Any] | None = None
+    # Any JSON value a client sent: checked (a non-empty object) when the run picks its cases.
+    metadata: object = None
     failed_in: FailedIn | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -335,7 +348,7 @@ async def _failed_cases(
     )
 
 
-def _select_runs() -> Select[Any]:
+def _select_runs() -> Select[*tuple[Any, ...]]:
     return (
         select(
             TestRunRow.id,
@@ -373,7 +386,7 @@ _COUNT_PROJECT_RUNS = (
     .select_from(TestRunRow)
     .where(TestRunRow.project_id == bindparam("project_id"))
 )
-_RUN_IDS = bindparam("ids", expanding=True)
+_RUN_IDS: BindParameter[str] = bindparam("ids", expanding=True)
 # Each run's target evaluations and criteria, in one statement: (run id, target id, is a
 # criterion), in target id order.
 _RUN_TARGETS = (
@@ -395,7 +408,7 @@ _RUN_TARGETS = (
 
 
 def _run(
-    row: Row[Any], evaluation_ids: tuple[str, ...], criterion_ids: tuple[str, ...] = ()
+    row: Row[*tuple[Any, ...]], evaluation_ids: tuple[str, ...], criterion_ids: tuple[str, ...] = ()
 ) -> TestRun:
     return TestRun(
         id=row.id,
@@ -420,7 +433,7 @@ def _run(
 
 
 async def _runs(
-    conn: AsyncConnection, query: Select[Any], values: dict[str, Any] | None = None
+    conn: AsyncConnection, query: Select[*tuple[Any, ...]], values: dict[str, Any] | None = None
 ) -> list[TestRun]:
     rows = (await conn.execute(query, values)).all()
     if not rows:

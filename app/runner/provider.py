@@ -19,9 +19,10 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -205,7 +206,11 @@ class ProviderClient:
         """One call. _Retry for what may pass, ProviderError for what will not."""
         try:
             answer = await client.chat.completions.create(
-                model=endpoint.model, messages=messages, **dict(endpoint.parameters)
+                model=endpoint.model,
+                # openai types each role's message as its own TypedDict; these are the
+                # {role, content} dicts of rendered templates and judges' prompts.
+                messages=cast(list[ChatCompletionMessageParam], messages),
+                **dict(endpoint.parameters),
             )
         except openai.RateLimitError as error:
             wait = retry_after_seconds(error.response.headers)
@@ -242,7 +247,7 @@ def _said(error: openai.APIStatusError) -> str:
     body = error.body
     if isinstance(body, Mapping):
         inner = body.get("error", body)
-        if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
-            return inner["message"][:500]
+        if isinstance(inner, Mapping) and isinstance(said := inner.get("message"), str):
+            return said[:500]
     text = error.message or ""
     return text[:500]

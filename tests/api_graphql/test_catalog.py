@@ -167,6 +167,23 @@ async def test_rendering_names_the_missing_variables(api: Api) -> None:
     assert "customer, question" in error["message"]
 
 
+async def test_rendering_refuses_a_history_that_is_not_a_list(api: Api) -> None:
+    await create_version(api)
+    body = await api.graphql(
+        TEMPLATE,
+        {
+            "project": api.project_id,
+            "name": "support",
+            "env": "latest",
+            "vars": {"customer": "Ada", "question": "Why?"},
+            "history": 5,
+        },
+    )
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "INVALID_INPUT"
+    assert "history must be a list of messages" in error["message"]
+
+
 async def test_invalid_versions_are_refused_and_nothing_is_written(api: Api) -> None:
     for changes in (
         {"templateMessages": [{"role": "robot", "content": "x"}]},

@@ -5,6 +5,7 @@ from typing import Any
 
 import strawberry
 
+from app.api.graphql import fields
 from app.api.graphql.context import Info
 from app.api.graphql.errors import Loc, relocated
 from app.api.graphql.scalars import JSON
@@ -358,7 +359,7 @@ class CatalogMutation:
         )
         return RenamePromptTemplatePayload(prompt_template=PromptTemplate.of(renamed))
 
-    @strawberry.mutation(description="Archive a template and its versions.")
+    @fields.mutation(description="Archive a template and its versions.")
     async def delete_prompt_template(
         self, info: Info, input: DeletePromptTemplateInput
     ) -> DeletePromptTemplatePayload:
@@ -405,7 +406,7 @@ class CatalogMutation:
             version=PromptTemplateVersion.of(version)
         )
 
-    @strawberry.mutation(description="CONFLICT while a named environment uses the version.")
+    @fields.mutation(description="CONFLICT while a named environment uses the version.")
     async def delete_prompt_template_version(
         self, info: Info, input: DeletePromptTemplateVersionInput
     ) -> DeletePromptTemplateVersionPayload:
@@ -415,18 +416,18 @@ class CatalogMutation:
         )
         return DeletePromptTemplateVersionPayload(deleted_version_id=input.version_id)
 
-    @strawberry.mutation(description="Admin keys only (FORBIDDEN otherwise).")
+    @fields.mutation(description="Admin keys only (FORBIDDEN otherwise).")
     async def upsert_model(self, info: Info, input: UpsertModelInput) -> UpsertModelPayload:
         ctx = info.context
         model = await llm_models.upsert_model(ctx.db, ctx.principal, input.id, input.to_domain())
         return UpsertModelPayload(model=Model.of(model))
 
-    @strawberry.mutation(description="Admin keys only; CONFLICT while criteria judge with it.")
+    @fields.mutation(description="Admin keys only; CONFLICT while criteria judge with it.")
     async def delete_model(self, info: Info, input: DeleteModelInput) -> DeleteModelPayload:
         await llm_models.delete_model(info.context.db, info.context.principal, input.id)
         return DeleteModelPayload(deleted_model_id=input.id)
 
-    @strawberry.mutation(description="Its first version is deployed; it is placed last.")
+    @fields.mutation(description="Its first version is deployed; it is placed last.")
     async def create_evaluation_criterion(
         self, info: Info, input: CreateEvaluationCriterionInput
     ) -> CreateEvaluationCriterionPayload:
@@ -457,7 +458,7 @@ class CatalogMutation:
         )
         return UpdateEvaluationCriterionPayload(criterion=EvaluationCriterion.of(updated))
 
-    @strawberry.mutation(description="CONFLICT while a test run is to be scored on it.")
+    @fields.mutation(description="CONFLICT while a test run is to be scored on it.")
     async def delete_evaluation_criterion(
         self, info: Info, input: EvaluationCriterionInput
     ) -> DeleteEvaluationCriterionPayload:
@@ -465,7 +466,7 @@ class CatalogMutation:
         await criteria.delete_criterion(ctx.db, ctx.principal, input.project_id, input.criterion_id)
         return DeleteEvaluationCriterionPayload(deleted_criterion_id=input.criterion_id)
 
-    @strawberry.mutation(description="A disabled criterion is kept but not used.")
+    @fields.mutation(description="A disabled criterion is kept but not used.")
     async def set_evaluation_criterion_enabled(
         self, info: Info, input: SetEvaluationCriterionEnabledInput
     ) -> SetEvaluationCriterionEnabledPayload:
@@ -485,7 +486,7 @@ class CatalogMutation:
         )
         return ReorderEvaluationCriterionPayload(criterion=EvaluationCriterion.of(moved))
 
-    @strawberry.mutation(description="Used once deployed (at once with deploy: true).")
+    @fields.mutation(description="Used once deployed (at once with deploy: true).")
     async def create_evaluation_criterion_version(
         self, info: Info, input: CreateEvaluationCriterionVersionInput
     ) -> CreateEvaluationCriterionVersionPayload:
@@ -514,7 +515,7 @@ class CatalogMutation:
         )
         return DeployEvaluationCriterionVersionPayload(criterion=EvaluationCriterion.of(criterion))
 
-    @strawberry.mutation(description="CONFLICT for the deployed version.")
+    @fields.mutation(description="CONFLICT for the deployed version.")
     async def delete_evaluation_criterion_version(
         self, info: Info, input: EvaluationCriterionVersionInput
     ) -> DeleteEvaluationCriterionVersionPayload:

@@ -16,16 +16,16 @@
 import contextlib
 import re
 from types import NoneType
-from typing import Any
+from typing import Any, overload
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.websockets import WebSocket
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
-from strawberry.http.typevars import Context, RootValue
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
@@ -43,7 +43,9 @@ def is_request_error(result: ExecutionResult) -> bool:
     """The operation did not run: its document did not parse or validate, or its variables
     did not fit. (Errors of fields that ran have a path.)"""
     return (
-        result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+        result.data is None
+        and bool(result.errors)
+        and all(e.path is None for e in result.errors or ())
     )
 
 
@@ -73,13 +75,23 @@ class GraphQLOverHTTP(GraphQLRouter[Any, None]):
             and request.query_params.get("extensions") is None
         )
 
-    async def run(  # type: ignore[override]
+    @overload
+    async def run(
+        self, request: Request, context: RequestContext = UNSET, root_value: None = UNSET
+    ) -> Response: ...
+
+    @overload
+    async def run(
+        self, request: WebSocket, context: RequestContext = UNSET, root_value: None = UNSET
+    ) -> WebSocket: ...
+
+    async def run(
         self,
-        request: Request,
-        context: Context = UNSET,
-        root_value: RootValue | None = UNSET,
-    ) -> Response:
-        if self.is_websocket_request(request):
+        request: Request | WebSocket,
+        context: RequestContext = UNSET,
+        root_value: None = UNSET,
+    ) -> Response | WebSocket:
+        if isinstance(request, WebSocket):
             return await super().run(request, context, root_value)
         media_type = response_media_type(request.headers.get("accept"))
         request.state.request_errors = []
@@ -123,7 +135,7 @@ class GraphQLOverHTTP(GraphQLRouter[Any, None]):
         request_adapter: AsyncHTTPRequestAdapter,
         request_data: GraphQLRequestData | list[GraphQLRequestData],
         context: RequestContext,
-        root_value: RootValue | None,
+        root_value: None,
         sub_response: Response,
     ) -> Any:
         operations = request_data if isinstance(request_data, list) else [request_data]
@@ -166,8 +178,8 @@ class GraphQLOverHTTP(GraphQLRouter[Any, None]):
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,
         sub_response: Response,
-        context: Context,
-        root_value: RootValue | None,
+        context: RequestContext,
+        root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         try:

@@ -4,6 +4,7 @@ from contextlib import AbstractContextManager
 
 import strawberry
 
+from app.api.graphql import fields
 from app.api.graphql.catalog_mutations import CatalogMutation
 from app.api.graphql.context import Info
 from app.api.graphql.errors import Loc, relocated
@@ -158,7 +159,7 @@ class UpdateProjectPayload:
 
 @strawberry.type
 class Mutation(CatalogMutation):
-    @strawberry.mutation(description="Snapshot a dataset as a new test run.")
+    @fields.mutation(description="Snapshot a dataset as a new test run.")
     async def create_test_run(self, info: Info, input: CreateTestRunInput) -> CreateTestRunPayload:
         run = await test_runs.create_test_run(
             info.context.db,
@@ -176,7 +177,7 @@ class Mutation(CatalogMutation):
         )
         return CreateDatasetPayload(dataset=Dataset.of(dataset))
 
-    @strawberry.mutation(description="Add test cases to a dataset, all in one new version.")
+    @fields.mutation(description="Add test cases to a dataset, all in one new version.")
     async def add_test_cases(self, info: Info, input: AddTestCasesInput) -> AddTestCasesPayload:
         ctx = info.context.writing()
         dataset = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
@@ -196,7 +197,7 @@ class Mutation(CatalogMutation):
             test_case_ids=[strawberry.ID(i) for i in added.case_ids],
         )
 
-    @strawberry.mutation(description="Rename or re-describe a dataset (no new version).")
+    @fields.mutation(description="Rename or re-describe a dataset (no new version).")
     async def update_dataset(self, info: Info, input: UpdateDatasetInput) -> UpdateDatasetPayload:
         ctx = info.context.writing()
         found = await datasets.find_dataset(ctx.db, ctx.principal, input.dataset_id)
@@ -205,7 +206,7 @@ class Mutation(CatalogMutation):
         )
         return UpdateDatasetPayload(dataset=Dataset.of(dataset))
 
-    @strawberry.mutation(
+    @fields.mutation(
         description="Delete a dataset; CONFLICT if test runs use it, unless force is true."
     )
     async def delete_dataset(self, info: Info, input: DeleteDatasetInput) -> DeleteDatasetPayload:
@@ -216,7 +217,7 @@ class Mutation(CatalogMutation):
         )
         return DeleteDatasetPayload(deleted_dataset_id=strawberry.ID(found.id))
 
-    @strawberry.mutation(description="Change one test case, as a new dataset version.")
+    @fields.mutation(description="Change one test case, as a new dataset version.")
     async def update_test_case(
         self, info: Info, input: UpdateTestCaseInput
     ) -> UpdateTestCasePayload:
@@ -244,7 +245,7 @@ class Mutation(CatalogMutation):
             test_case=case_node(dataset.id, case, kind, include_outputs=True),
         )
 
-    @strawberry.mutation(description="Remove test cases, as one new dataset version.")
+    @fields.mutation(description="Remove test cases, as one new dataset version.")
     async def delete_test_cases(
         self, info: Info, input: DeleteTestCasesInput
     ) -> DeleteTestCasesPayload:
@@ -272,12 +273,12 @@ class Mutation(CatalogMutation):
         )
         return CreateFlavorPayload(flavor=Flavor.of(flavor))
 
-    @strawberry.mutation(description="Record (or replace) the result of one case of a run.")
+    @fields.mutation(description="Record (or replace) the result of one case of a run.")
     async def record_test_case_result(
         self, info: Info, input: RecordTestCaseResultInput
     ) -> RecordTestCaseResultPayload:
         ctx = info.context.writing()
-        given = [s.evaluation_id for s in input.scores or ()]
+        given: list[str] = [s.evaluation_id for s in input.scores or ()]
 
         def score_at(loc: Loc) -> Loc:  # the domain names a score by its evaluation id
             if loc[:1] == ("scores",) and len(loc) > 1 and loc[1] in given:
@@ -291,7 +292,7 @@ class Mutation(CatalogMutation):
         recorded, run = await _result_and_run(info, result)
         return RecordTestCaseResultPayload(result=recorded, test_run=run)
 
-    @strawberry.mutation(description="Add or replace an auto or human score of a result.")
+    @fields.mutation(description="Add or replace an auto or human score of a result.")
     async def score_test_case_result(
         self, info: Info, input: ScoreTestCaseResultInput
     ) -> ScoreTestCaseResultPayload:
@@ -309,9 +310,7 @@ class Mutation(CatalogMutation):
         scored, run = await _result_and_run(info, result)
         return ScoreTestCaseResultPayload(result=scored, test_run=run)
 
-    @strawberry.mutation(
-        description="Mark a run completed, whether or not every case has a result."
-    )
+    @fields.mutation(description="Mark a run completed, whether or not every case has a result.")
     async def complete_test_run(
         self, info: Info, input: CompleteTestRunInput
     ) -> CompleteTestRunPayload:
@@ -320,7 +319,7 @@ class Mutation(CatalogMutation):
         run = await test_runs.get_test_run(ctx.db, ctx.principal, input.test_run_id)
         return CompleteTestRunPayload(test_run=TestRun.of(run))
 
-    @strawberry.mutation(
+    @fields.mutation(
         description="Stop a run the server executes: cases not yet done are cancelled and "
         "the run is completed with the results it has."
     )
@@ -341,7 +340,7 @@ class Mutation(CatalogMutation):
         )
         return UpdateEvaluationPayload(evaluation=Evaluation.of(updated))
 
-    @strawberry.mutation(description="Delete an evaluation no run uses (CONFLICT otherwise).")
+    @fields.mutation(description="Delete an evaluation no run uses (CONFLICT otherwise).")
     async def delete_evaluation(
         self, info: Info, input: DeleteEvaluationInput
     ) -> DeleteEvaluationPayload:
@@ -363,15 +362,13 @@ class Mutation(CatalogMutation):
         )
         return UpdateFlavorPayload(flavor=Flavor.of(updated))
 
-    @strawberry.mutation(description="Delete a flavor no run was made with (CONFLICT otherwise).")
+    @fields.mutation(description="Delete a flavor no run was made with (CONFLICT otherwise).")
     async def delete_flavor(self, info: Info, input: DeleteFlavorInput) -> DeleteFlavorPayload:
         ctx = info.context.writing()
         await evaluations.delete_flavor(ctx.db, ctx.principal, input.project_id, input.flavor_id)
         return DeleteFlavorPayload(deleted_flavor_id=input.flavor_id)
 
-    @strawberry.mutation(
-        description="Add at most 100 test cases in one new version; the cases made."
-    )
+    @fields.mutation(description="Add at most 100 test cases in one new version; the cases made.")
     async def bulk_add_test_cases(
         self, info: Info, input: BulkAddTestCasesInput
     ) -> BulkAddTestCasesPayload:
@@ -393,7 +390,7 @@ class Mutation(CatalogMutation):
             test_cases=[case_node(dataset.id, case, kind, include_outputs=True) for case in made],
         )
 
-    @strawberry.mutation(description="Delete at most 100 test cases, as one new version.")
+    @fields.mutation(description="Delete at most 100 test cases, as one new version.")
     async def bulk_delete_test_cases(
         self, info: Info, input: BulkDeleteTestCasesInput
     ) -> BulkDeleteTestCasesPayload:
@@ -410,7 +407,7 @@ class Mutation(CatalogMutation):
         dataset = await datasets.find_dataset(ctx.db, ctx.principal, found.id)
         return BulkDeleteTestCasesPayload(dataset=Dataset.of(dataset), version=version.number)
 
-    @strawberry.mutation(description="Rename a project or change its settings.")
+    @fields.mutation(description="Rename a project or change its settings.")
     async def update_project(self, info: Info, input: UpdateProjectInput) -> UpdateProjectPayload:
         ctx = info.context.writing()
         project = await projects.update_project(

@@ -47,7 +47,7 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self,
         return_type: GraphQLObjectType,
         field_details_list: Any,
-        info: GraphQLResolveInfo,
+        info: GraphQLResolveInfo[Any],
         path: Any,
         result: Any,
         position_context: Any,
@@ -76,7 +76,7 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             node = field_details[0].node
             name = node.name.value
             if name == "__typename":
-                fields.append((key, lambda _, name=object_type.name: name, _same))
+                fields.append((key, _constant(object_type.name), _same))
                 continue
             if node.arguments:
                 raise _Unsupported
@@ -103,7 +103,7 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             item = self._value_plan(type_.of_type, details)
             return lambda value: None if value is None else [item(v) for v in value]
         if is_leaf_type(type_):
-            serialize = type_.serialize  # type: ignore[union-attr]
+            serialize = type_.serialize
 
             def leaf(value: Any) -> Any:
                 if value is None:
@@ -115,8 +115,10 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
             return leaf
         if is_abstract_type(type_):
-            return self._abstract_plan(type_, details)  # type: ignore[arg-type]
-        project = self._object_plan(type_, details)  # type: ignore[arg-type]
+            return self._abstract_plan(type_, details)
+        if not isinstance(type_, GraphQLObjectType):
+            raise _Unsupported
+        project = self._object_plan(type_, details)
         return lambda value: None if value is None else project(value)
 
     def _abstract_plan(self, type_: GraphQLAbstractType, details: Any) -> Plan:
@@ -147,6 +149,10 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _constant(value: str) -> Plan:
+    return lambda _: value
+
+
 def _reader(field: Any) -> Plan:
     """How to read a field off an object: its attribute, or its method called without
     arguments; anything else is not this path's to resolve."""
@@ -163,4 +169,5 @@ def _reader(field: Any) -> Plan:
         or list(inspect.signature(function).parameters) != ["self"]
     ):
         raise _Unsupported
-    return function
+    getter: Callable[[Any], Any] = function
+    return getter

@@ -4,6 +4,7 @@ import asyncio
 
 import strawberry
 
+from app.api.graphql import fields
 from app.api.graphql.context import Info
 from app.api.graphql.pagination import Connection
 from app.api.graphql.types.comparison import TestRunComparison
@@ -52,14 +53,14 @@ async def graphql_node(info: Info, found: object) -> Node | None:
 
 @strawberry.type
 class Query:
-    @strawberry.field(
+    @fields.field(
         description="Any object by its id: the uuid REST and GraphQL give it, or a test case "
         "revision's id. Null when nothing the API key may see has that id."
     )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await graphql_node(info, await info.context.nodes.load(id))
 
-    @strawberry.field(description="node(id:) for each id, in the order given.")
+    @fields.field(description="node(id:) for each id, in the order given.")
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         limit = info.context.settings.max_page_size
         if len(ids) > limit:
@@ -67,7 +68,7 @@ class Query:
         found = await info.context.nodes.load_many(ids)
         return list(await asyncio.gather(*(graphql_node(info, f) for f in found)))
 
-    @strawberry.field(description="The projects the API key may see.")
+    @fields.field(description="The projects the API key may see.")
     async def projects(self, info: Info) -> list[Project]:
         found = await projects.list_projects(info.context.db, info.context.principal)
         return [Project.of(p) for p in found]
@@ -84,7 +85,7 @@ class Query:
     async def test_run(self, info: Info, id: strawberry.ID) -> TestRun | None:
         return TestRun.of(await test_runs.get_test_run(info.context.db, info.context.principal, id))
 
-    @strawberry.field(description="Two runs of one dataset, compared case by case.")
+    @fields.field(description="Two runs of one dataset, compared case by case.")
     async def compare_test_runs(
         self, info: Info, base_id: strawberry.ID, candidate_id: strawberry.ID
     ) -> TestRunComparison:
@@ -93,7 +94,7 @@ class Query:
         )
         return TestRunComparison.of(comparison)
 
-    @strawberry.field(description="The instance-wide model catalog, by provider and name.")
+    @fields.field(description="The instance-wide model catalog, by provider and name.")
     async def models(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> ModelConnection:

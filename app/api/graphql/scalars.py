@@ -6,6 +6,7 @@ from typing import Any
 import orjson
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.scalar import ScalarDefinition
 
 from app.domain.jsontext import RawJSON
 
@@ -23,11 +24,20 @@ JSON_SCALAR = strawberry.scalar(
     parse_value=lambda value: value,
 )
 
-SCALARS = {JSON: JSON_SCALAR}
+SCALARS: dict[object, ScalarDefinition] = {JSON: JSON_SCALAR}
 
 
-def raw(text: str | None) -> RawJSON | None:
-    return None if text is None else RawJSON(text)
+# strawberry's JSON is a NewType of object: wrapping a value in JSON() (free at run time) marks
+# it as what a JSON field returns.
 
 
-__all__ = ["JSON", "SCALARS", "raw"]
+def raw(text: str | None) -> JSON | None:
+    """Stored JSON text as the JSON scalar's value, written into the response as it is."""
+    return None if text is None else JSON(RawJSON(text))
+
+
+def json_or_null(value: object | None) -> JSON | None:
+    return None if value is None else JSON(value)
+
+
+__all__ = ["JSON", "SCALARS", "json_or_null", "raw"]

@@ -80,10 +80,16 @@ class KnownQueries(SchemaExtension):
         if self.document is not None:
             context.pre_execution_errors = []  # strawberry then skips validation
         yield
-        if self.document is None and context.pre_execution_errors == [] and context.query:
+        parsed = context.graphql_document
+        if (
+            self.document is None
+            and context.pre_execution_errors == []
+            and context.query
+            and parsed is not None
+        ):
             if len(self.known) >= KNOWN_QUERIES:
                 del self.known[next(iter(self.known))]  # the oldest
-            self.known[context.query] = context.graphql_document  # type: ignore[assignment]
+            self.known[context.query] = parsed
 
 
 KNOWN_QUERIES = 512  # query texts kept parsed and validated, per process
@@ -150,7 +156,7 @@ schema = build_schema(Settings())
 
 
 class Router(GraphQLOverHTTP):
-    websocket_adapter_class = TextWebSocket  # type: ignore[assignment]
+    websocket_adapter_class = TextWebSocket
     stream_transport_classes_by_protocol = {GRAPHQL_SSE_PROTOCOL: SSE}
 
     def encode_json(self, data: object) -> bytes:

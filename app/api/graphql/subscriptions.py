@@ -1,6 +1,6 @@
 """Subscriptions: live updates over graphql-transport-ws (WebSocket) and Server-Sent Events."""
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 
 import orjson
@@ -13,6 +13,7 @@ from strawberry.http.streaming import SSETransport
 from strawberry.types.unset import UNSET, UnsetType
 
 from app.api.auth import bearer_principal
+from app.api.graphql import fields
 from app.api.graphql.context import Context, Info
 from app.api.graphql.types.test_run import TestRun
 from app.domain import live, test_runs
@@ -21,7 +22,7 @@ from app.domain.errors import ServiceError
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(
+    @fields.subscription(
         description="The run now, then again whenever it changes (a result recorded, a score, "
         "its status), at most a few times a second; it ends after the run is COMPLETED."
     )
@@ -33,9 +34,9 @@ class Subscription:
 
 
 async def _graphql(
-    updates: AsyncIterator[test_runs.TestRun], context: Context
+    updates: AsyncGenerator[test_runs.TestRun, None], context: Context
 ) -> AsyncGenerator[TestRun, None]:
-    async with aclosing(updates):  # type: ignore[type-var]
+    async with aclosing(updates):
         async for run in updates:
             # The context lives as long as the connection: what its loaders read for the last
             # update (a summary, say) may be what changed since.
@@ -52,7 +53,8 @@ async def authenticate_connection(context: Context) -> UnsetType:
         context.caller = await bearer_principal(context.db, params.get("Authorization"))
     except ServiceError as error:
         raise ConnectionRejectionError() from error
-    return UNSET
+    accepted: UnsetType = UNSET  # strawberry types UNSET as Any
+    return accepted
 
 
 class SSE(SSETransport):

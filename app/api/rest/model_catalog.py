@@ -1,7 +1,7 @@
 """The model catalog over REST: Freeplay's /api/v2/models routes (instance-wide; an admin
 key changes it, any key reads it)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
@@ -23,7 +23,9 @@ from app.domain.pagination import page_limit
 from app.settings import Settings
 
 router = APIRouter(prefix="/api/v2/models", tags=["models"], responses=PROBLEMS)
-ADMIN_ONLY = {403: problem_response("Only an admin key may change the model catalog.")}
+ADMIN_ONLY: dict[int | str, dict[str, Any]] = {
+    403: problem_response("Only an admin key may change the model catalog.")
+}
 
 
 @router.get("", response_model=ModelListResponse, summary="List Models")

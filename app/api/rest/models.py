@@ -40,7 +40,8 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
             return [resolve(item) for item in node]
         return node
 
-    return resolve(schema)
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
 
 
 # One schema in the document's components, referred to by every error answer: written out

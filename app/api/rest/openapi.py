@@ -31,4 +31,5 @@ def install(app: FastAPI) -> None:
                         schemas[model.__name__]["examples"] = extra["examples"]
         return generate()
 
+    # FastAPI's documented way to customise the document: replace the app's openapi method.
     app.openapi = openapi  # type: ignore[method-assign]

@@ -33,6 +33,8 @@ def run_migrations(connection: Connection) -> None:
 
 async def run_async_migrations() -> None:
     url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("the Alembic configuration has no sqlalchemy.url")
     engine = create_async_engine(url, poolclass=NullPool)
     async with engine.connect() as connection:
         await connection.run_sync(run_migrations)

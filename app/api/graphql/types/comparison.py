@@ -2,6 +2,7 @@
 
 import strawberry
 
+from app.api.graphql import fields
 from app.api.graphql.context import Info
 from app.api.graphql.scalars import JSON
 from app.api.graphql.types.evaluation import Direction, EvaluationKind
@@ -141,10 +142,10 @@ class TestRunComparison:
             _comparison=comparison,
         )
 
-    @strawberry.field(description="Cases that got worse on some evaluation.")
+    @fields.field(description="Cases that got worse on some evaluation.")
     def regressions(self, first: int = 100) -> list[CaseComparison]:
         return _cases(self._comparison.regressions, self._comparison.candidate, first)
 
-    @strawberry.field(description="Cases that got better on every evaluation that changed.")
+    @fields.field(description="Cases that got better on every evaluation that changed.")
     def improvements(self, first: int = 100) -> list[CaseComparison]:
         return _cases(self._comparison.improvements, self._comparison.candidate, first)

@@ -4,6 +4,7 @@ from datetime import datetime
 
 import strawberry
 
+from app.api.graphql import fields
 from app.api.graphql.context import Info
 from app.api.graphql.pagination import Connection
 from app.api.graphql.scalars import JSON
@@ -11,12 +12,15 @@ from app.api.graphql.types.evaluation import Direction
 from app.api.graphql.types.model import Model
 from app.domain import criteria, llm_models
 
-CriterionType = strawberry.enum(
-    criteria.CriterionType,
+# strawberry.enum gives the domain's enum its GraphQL name; the alias is the same class.
+CriterionType = criteria.CriterionType
+strawberry.enum(
+    CriterionType,
     name="CriterionType",
     description="ONE_TO_FIVE is Freeplay's '1-5', YES_NO its 'yes-no', and so on.",
 )
-CriterionTargetType = strawberry.enum(criteria.TargetType, name="CriterionTargetType")
+CriterionTargetType = criteria.TargetType
+strawberry.enum(CriterionTargetType, name="CriterionTargetType")
 
 
 @strawberry.type
@@ -43,7 +47,7 @@ class EvaluationCriterionVersion:
             type=version.type,
             question=version.question,
             llm_question=version.llm_question,
-            rubric=version.rubric,
+            rubric=JSON(version.rubric),
             options=list(version.options),
             model_id=None if version.model_id is None else strawberry.ID(version.model_id),
             llm_eval_enabled=version.llm_eval_enabled,
@@ -51,7 +55,7 @@ class EvaluationCriterionVersion:
             created_at=version.created_at,
         )
 
-    @strawberry.field(description="The catalog model that judges, when there is one.")
+    @fields.field(description="The catalog model that judges, when there is one.")
     async def model(self, info: Info) -> Model | None:
         if self.model_id is None:
             return None
@@ -103,7 +107,7 @@ class EvaluationCriterion:
             updated_at=criterion.updated_at,
         )
 
-    @strawberry.field(description="Every version, newest first.")
+    @fields.field(description="Every version, newest first.")
     async def versions(self, info: Info) -> list[EvaluationCriterionVersion]:
         _, page = await criteria.list_criterion_versions(
             info.context.db,

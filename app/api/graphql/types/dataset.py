@@ -4,6 +4,7 @@ from datetime import datetime
 
 import strawberry
 
+from app.api.graphql import fields
 from app.api.graphql.context import Info
 from app.api.graphql.pagination import (
     Connection,
@@ -17,7 +18,9 @@ from app.api.graphql.types.test_case import TestCaseConnection, case_node
 from app.domain import datasets as domain
 from app.domain.pagination import Page
 
-TestCaseType = strawberry.enum(domain.TestCaseType, name="TestCaseType")
+# strawberry.enum gives the domain's enum its GraphQL name; the alias is the same class.
+TestCaseType = domain.TestCaseType
+strawberry.enum(TestCaseType, name="TestCaseType")
 
 CASE_CURSOR = "case"
 
@@ -96,7 +99,7 @@ class Dataset(Node):
             _dataset=dataset,
         )
 
-    @strawberry.field(description="The test cases of the latest version, or of atVersion.")
+    @fields.field(description="The test cases of the latest version, or of atVersion.")
     async def test_cases(
         self,
         info: Info,
@@ -122,7 +125,7 @@ class Dataset(Node):
             self._dataset.id, page, self._dataset.test_case_type, include_outputs=True
         )
 
-    @strawberry.field(description="Every version, newest first.")
+    @fields.field(description="Every version, newest first.")
     async def versions(
         self,
         info: Info,

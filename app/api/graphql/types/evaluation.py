@@ -8,10 +8,14 @@ from app.api.graphql.scalars import JSON
 from app.api.graphql.types.node import Node
 from app.domain import evaluations as domain
 
-EvaluationKind = strawberry.enum(domain.EvaluationKind, name="EvaluationKind")
-EvaluationSource = strawberry.enum(domain.EvaluationSource, name="EvaluationSource")
-Direction = strawberry.enum(
-    domain.Direction, name="Direction", description="Which scores are better: higher or lower."
+# strawberry.enum gives the domain's enum its GraphQL name; the alias is the same class.
+EvaluationKind = domain.EvaluationKind
+strawberry.enum(EvaluationKind, name="EvaluationKind")
+EvaluationSource = domain.EvaluationSource
+strawberry.enum(EvaluationSource, name="EvaluationSource")
+Direction = domain.Direction
+strawberry.enum(
+    Direction, name="Direction", description="Which scores are better: higher or lower."
 )
 
 
@@ -50,6 +54,6 @@ class Flavor(Node):
         return cls(
             id=strawberry.ID(flavor.id),
             name=flavor.name,
-            settings=flavor.settings,
+            settings=JSON(flavor.settings),
             created_at=flavor.created_at,
         )

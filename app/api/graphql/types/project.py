@@ -5,6 +5,7 @@ from datetime import datetime
 
 import strawberry
 
+from app.api.graphql import fields
 from app.api.graphql.context import Info
 from app.api.graphql.pagination import (
     Connection,
@@ -70,7 +71,7 @@ class Project(Node):
     def of(cls, project: projects.Project) -> "Project":
         return cls(id=strawberry.ID(project.id), name=project.name, created_at=project.created_at)
 
-    @strawberry.field(
+    @fields.field(
         description="The project's datasets, ordered by name; only those of `testCaseType` "
         "when given."
     )
@@ -98,7 +99,7 @@ class Project(Node):
         )
         return connection(page, lambda d: encode_cursor(DATASET_CURSOR, d.name), Dataset.of)
 
-    @strawberry.field(description="The project's dataset with this name.")
+    @fields.field(description="The project's dataset with this name.")
     async def dataset(self, info: Info, name: str) -> Dataset | None:
         return Dataset.of(
             await datasets.get_dataset_by_name(
@@ -106,7 +107,7 @@ class Project(Node):
             )
         )
 
-    @strawberry.field(description="The project's test runs, newest first.")
+    @fields.field(description="The project's test runs, newest first.")
     async def test_runs(
         self,
         info: Info,
@@ -143,7 +144,7 @@ class Project(Node):
         found = await evaluations.list_flavors(info.context.db, info.context.principal, self.id)
         return [Flavor.of(f) for f in found]
 
-    @strawberry.field(description="The project's prompt templates, ordered by name.")
+    @fields.field(description="The project's prompt templates, ordered by name.")
     async def prompt_templates(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> PromptTemplateConnection:
@@ -157,7 +158,7 @@ class Project(Node):
         )
         return offset_connection(page, offset, TEMPLATE_CURSOR, PromptTemplate.of)
 
-    @strawberry.field(description="One of the project's prompt templates, by id or by name.")
+    @fields.field(description="One of the project's prompt templates, by id or by name.")
     async def prompt_template(
         self, info: Info, id: strawberry.ID | None = None, name: str | None = None
     ) -> PromptTemplate | None:
@@ -173,7 +174,7 @@ class Project(Node):
         )
         return PromptTemplate.of(found)
 
-    @strawberry.field(description="The project's evaluation criteria in display order.")
+    @fields.field(description="The project's evaluation criteria in display order.")
     async def evaluation_criteria(
         self,
         info: Info,
@@ -199,7 +200,7 @@ class Project(Node):
         found = await criteria.get_criterion(info.context.db, info.context.principal, self.id, id)
         return EvaluationCriterion.of(found)
 
-    @strawberry.field(description="Freeplay's project settings.")
+    @fields.field(description="Freeplay's project settings.")
     async def settings(self, info: Info) -> ProjectSettings:
         found = await projects.get_project(info.context.db, info.context.principal, self.id)
         return ProjectSettings.of(found.settings)

@@ -5,9 +5,10 @@ from typing import Annotated
 
 import strawberry
 
+from app.api.graphql import fields
 from app.api.graphql.context import Info
 from app.api.graphql.pagination import Connection
-from app.api.graphql.scalars import JSON
+from app.api.graphql.scalars import JSON, json_or_null
 from app.api.graphql.types.model import Model, ProviderInfo
 from app.api.graphql.types.offset_pages import offset_after, offset_connection
 from app.domain import llm_models, prompt_templates
@@ -97,16 +98,16 @@ class PromptTemplateVersion:
             model=version.model,
             provider=version.provider,
             flavor=version.flavor,
-            llm_parameters=version.llm_parameters,
-            tool_schema=version.tool_schema,
-            output_schema=version.output_schema,
+            llm_parameters=json_or_null(version.llm_parameters),
+            tool_schema=json_or_null(version.tool_schema),
+            output_schema=json_or_null(version.output_schema),
             environments=list(version.environments),
             provider_info=ProviderInfo.of(version.provider_info),
             created_at=version.created_at,
             _version=version,
         )
 
-    @strawberry.field(description="The catalog's model of this provider and name, if any.")
+    @fields.field(description="The catalog's model of this provider and name, if any.")
     async def catalog_model(self, info: Info) -> Model | None:
         if self._version.model_id is None:
             return None
@@ -116,7 +117,7 @@ class PromptTemplateVersion:
             )
         )
 
-    @strawberry.field(
+    @fields.field(
         description="The messages with these variables filled in and this history in place of "
         "the history placeholder; MISSING_VARIABLES names any variable that is not given."
     )
@@ -150,7 +151,7 @@ class PromptTemplate:
             updated_at=template.updated_at,
         )
 
-    @strawberry.field(description="The version deployed to an environment (default: the newest).")
+    @fields.field(description="The version deployed to an environment (default: the newest).")
     async def version(
         self, info: Info, environment: str = prompt_templates.LATEST
     ) -> PromptTemplateVersion | None:
@@ -159,7 +160,7 @@ class PromptTemplate:
         )
         return PromptTemplateVersion.of(found)
 
-    @strawberry.field(description="The template's versions, newest first.")
+    @fields.field(description="The template's versions, newest first.")
     async def versions(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> PromptTemplateVersionConnection:

@@ -13,7 +13,9 @@ from app.domain.datasets import StoredTestCase
 from app.domain.scores import ScoreSource as DomainScoreSource
 from app.domain.test_runs import TestRun as DomainTestRun
 
-ScoreSource = strawberry.enum(DomainScoreSource, name="ScoreSource")
+# strawberry.enum gives the domain's enum its GraphQL name; the alias is the same class.
+ScoreSource = DomainScoreSource
+strawberry.enum(ScoreSource, name="ScoreSource")
 
 
 @strawberry.type(
@@ -65,9 +67,9 @@ class TestCaseResult(Node):
                 )
                 for s in result.scores
             ],
-            eval_results={
-                s.name: s.value for s in result.scores if s.source is DomainScoreSource.CLIENT
-            },
+            eval_results=JSON(
+                {s.name: s.value for s in result.scores if s.source is DomainScoreSource.CLIENT}
+            ),
             recording_id=None
             if result.recording_id is None
             else strawberry.ID(result.recording_id),

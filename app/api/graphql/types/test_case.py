@@ -5,6 +5,7 @@ from typing import Annotated
 import orjson
 import strawberry
 
+from app.api.graphql import fields
 from app.api.graphql.pagination import Connection
 from app.api.graphql.scalars import JSON, raw
 from app.api.graphql.types.node import Node
@@ -52,11 +53,11 @@ class CompletionTestCase(Node):
     _output_message: strawberry.Private[str | None]
     _history: strawberry.Private[str | None]
 
-    @strawberry.field(description="The expected output as a message.")
+    @fields.field(description="The expected output as a message.")
     def output_message(self) -> Message | None:
         return None if self._output_message is None else _messages(f"[{self._output_message}]")[0]
 
-    @strawberry.field(description="The chat history before the expected output.")
+    @fields.field(description="The chat history before the expected output.")
     def history(self) -> list[Message] | None:
         return None if self._history is None else _messages(self._history)
 
@@ -92,13 +93,15 @@ class _StoredCompletionTestCase(CompletionTestCase):
     media_inputs = property(lambda self: raw(self._case.media_inputs))
     _history = property(lambda self: self._case.history)
 
+    # The fields are read-only here (computed from the row), so mypy rightly notes that these
+    # properties narrow the writable attributes they override: nothing assigns to them.
     @property
-    def output(self) -> str | None:
+    def output(self) -> str | None:  # type: ignore[override]
         text = self._case.output
         return orjson.loads(text) if self._include_outputs and text else None
 
     @property
-    def _output_message(self) -> str | None:
+    def _output_message(self) -> str | None:  # type: ignore[override]
         return self._case.output_message if self._include_outputs else None
 
 
@@ -118,7 +121,7 @@ class _StoredTraceTestCase(TraceTestCase):
     custom_metadata = property(lambda self: raw(self._case.metadata))
 
     @property
-    def output(self) -> RawJSON | None:
+    def output(self) -> JSON | None:  # type: ignore[override]  # read-only, as above
         return raw(self._case.output) if self._include_outputs else None
 
 

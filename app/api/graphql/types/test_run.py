@@ -4,6 +4,7 @@ from datetime import datetime
 
 import strawberry
 
+from app.api.graphql import fields
 from app.api.graphql.context import Info
 from app.api.graphql.pagination import (
     Connection,
@@ -14,7 +15,7 @@ from app.api.graphql.pagination import (
     not_a_cursor,
     window,
 )
-from app.api.graphql.scalars import JSON
+from app.api.graphql.scalars import JSON, json_or_null
 from app.api.graphql.types.criterion import EvaluationCriterion
 from app.api.graphql.types.dataset import CASE_CURSOR, Dataset, case_connection
 from app.api.graphql.types.evaluation import Evaluation
@@ -23,8 +24,11 @@ from app.api.graphql.types.result import Progress, TestCaseResult, TestRunSummar
 from app.api.graphql.types.test_case import TestCaseConnection
 from app.domain import criteria, datasets, evaluations, execution, results, test_runs
 
-TestRunStatus = strawberry.enum(test_runs.TestRunStatus, name="TestRunStatus")
-ExecutionStatus = strawberry.enum(execution.ExecutionStatus, name="ExecutionStatus")
+# strawberry.enum gives the domain's enum its GraphQL name; the alias is the same class.
+TestRunStatus = test_runs.TestRunStatus
+strawberry.enum(TestRunStatus, name="TestRunStatus")
+ExecutionStatus = execution.ExecutionStatus
+strawberry.enum(ExecutionStatus, name="ExecutionStatus")
 
 
 @strawberry.type
@@ -75,7 +79,7 @@ class TestRunExecution:
                     test_case_id=strawberry.ID(e.test_case_id),
                     repetition=e.repetition,
                     error=e.error,
-                    evaluation_errors=e.evaluation_errors,
+                    evaluation_errors=json_or_null(e.evaluation_errors),
                 )
                 for e in state.errors
             ],
@@ -146,7 +150,7 @@ class TestRun(Node):
             flavor_name=run.flavor_name,
             include_outputs=run.include_outputs,
             test_case_count=run.case_count,
-            test_case_filter=run.case_filter,
+            test_case_filter=json_or_null(run.case_filter),
             progress=Progress(done=run.done_count, total=run.case_count),
             created_at=run.created_at,
             completed_at=run.completed_at,
@@ -164,7 +168,7 @@ class TestRun(Node):
         found = await info.context.nodes.load_many(list(self._run.target_evaluation_ids))
         return [Evaluation.of(e) for e in found if isinstance(e, evaluations.Evaluation)]
 
-    @strawberry.field(description="The evaluation criteria the run is to be scored on.")
+    @fields.field(description="The evaluation criteria the run is to be scored on.")
     async def target_criteria(self, info: Info) -> list[EvaluationCriterion]:
         if not self._run.target_criterion_ids:
             return []
@@ -173,7 +177,7 @@ class TestRun(Node):
         )
         return [EvaluationCriterion.of(c) for c in found]
 
-    @strawberry.field(description="The run's test cases: its pinned dataset version, in order.")
+    @fields.field(description="The run's test cases: its pinned dataset version, in order.")
     async def test_cases(
         self,
         info: Info,
@@ -197,7 +201,7 @@ class TestRun(Node):
             self._run.dataset_id, page, self._run.test_case_type, self._run.include_outputs
         )
 
-    @strawberry.field(description="Recorded results in dataset order, each with its case.")
+    @fields.field(description="Recorded results in dataset order, each with its case.")
     async def results(
         self,
         info: Info,
@@ -226,10 +230,10 @@ class TestRun(Node):
             lambda pair: TestCaseResult.of(pair[0], pair[1], run),
         )
 
-    @strawberry.field(description="How the server is running it; null when a client records.")
+    @fields.field(description="How the server is running it; null when a client records.")
     async def execution(self, info: Info) -> TestRunExecution | None:
         return TestRunExecution.of(await execution.execution_state(info.context.db, self._run))
 
-    @strawberry.field(description="Statistics of every evaluation, by source.")
+    @fields.field(description="Statistics of every evaluation, by source.")
     async def summary(self, info: Info) -> TestRunSummary:
         return TestRunSummary.of(await info.context.summaries.load(self._run))
