@@ -4,10 +4,10 @@ and the importer's peak memory for two file sizes (it streams, so the peak shoul
 with the file). Each import is compared with its floor (bench/import_floor.py), a process
 that only parses the same file and writes the same rows, timed the same way just before it."""
 
-import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -125,14 +125,42 @@ def import_file(
         stderr=subprocess.DEVNULL,
     )
     assert process.stdout is not None
+    peak = PeakRss(process.pid)
     output = process.stdout.read().decode()
     process.stdout.close()
-    _, status, usage = os.wait4(process.pid, 0)  # the child's own peak RSS
-    process.returncode = os.waitstatus_to_exitcode(status)
+    process.wait()
     wall = time.perf_counter() - started
+    peak.stop()
     reported = _REPORTED.search(output)
     if process.returncode != 0 or reported is None or int(reported[1]) != n:
         raise RuntimeError(f"testruns import of {n} cases failed:\n{output}")
     size = path.stat().st_size
     path.unlink()
-    return ImportRun(n, small, size, float(reported[2]), wall, usage.ru_maxrss, floored)
+    return ImportRun(n, small, size, float(reported[2]), wall, peak.kb, floored)
+
+
+class PeakRss:
+    """A process's own peak RSS (VmHWM), read every few milliseconds while it runs. Not the
+    rusage of wait4: exec keeps the high-water mark of the memory it replaces, and a child
+    forked from this (large) process would report this process's peak instead of its own."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.kb, self._done = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        status = Path(f"/proc/{self.pid}/status")
+        while not self._done.wait(0.005):
+            try:
+                text = status.read_text()
+            except OSError:
+                return
+            found = re.search(r"^VmHWM:\s+(\d+) kB", text, re.M)
+            if found is None:  # the process has exited (a zombie has no memory lines)
+                return
+            self.kb = max(self.kb, int(found[1]))
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
