@@ -139,7 +139,7 @@ def measure_requests(bench: Bench, plan: Plan, results: Results) -> Concurrency:
 
 
 def measure_workers(server: Server, key: str, project_id: str, plan: Plan) -> Workers:
-    """``testruns serve --workers N`` on SQLite under the concurrency load: every acknowledged
+    """``testruns serve --workers N`` under the concurrency load: every acknowledged
     write is there afterwards."""
     count = plan.serve_workers
     say(

@@ -404,7 +404,7 @@ def healthz_load(bench: Bench, clients: int, seconds: float) -> Concurrency:
 
 @dataclass
 class Workers:
-    """Runs created by clients of ``testruns serve --workers N`` on SQLite, checked through
+    """Runs created by clients of ``testruns serve --workers N``, checked through
     the API afterwards."""
 
     workers: int

@@ -369,7 +369,7 @@ def request_targets(
             "x",
         ),
         Target(
-            f"serve --workers {workers.workers} on SQLite, {workers.load.clients} clients"
+            f"serve --workers {workers.workers}, {workers.load.clients} clients"
             " creating runs: errors and lost writes",
             workers.load.errors + abs(workers.lost),
             0,
@@ -401,7 +401,7 @@ def request_lines(results: Results, ceiling: Concurrency, workers: Workers) -> s
             f"Ceiling: {ceiling.clients} clients on /healthz x {ceiling.seconds:.1f} s:"
             f" {ceiling.throughput:,.0f} requests/s, p50 {_ms(ceiling.p50_ms)} ms,"
             f" p99 {_ms(ceiling.p99_ms)} ms, {ceiling.errors} errors",
-            f"serve --workers {workers.workers} (SQLite): {load.clients} clients creating"
+            f"serve --workers {workers.workers}: {load.clients} clients creating"
             f" {load.n}-case runs x {load.seconds:.1f} s: {load.throughput:,.0f} runs/s,"
             f" {load.errors} errors; {workers.acknowledged:,} acknowledged,"
             f" {workers.counted:,} found afterwards",
