@@ -9,6 +9,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app import metrics
 from app.api import errors, web
+from app.api.direct_routes import DirectRoutes
 from app.api.graphql.schema import graphql_router
 from app.api.middleware import RequestContextMiddleware
 from app.api.rest import (
@@ -69,7 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     # Routes are matched in the order included, one by one: the most used go first. (GraphQL's
     # one path overlaps no other.)
-    app.include_router(graphql_router(settings, ide_page=web.graphiql_page))
+    graphql = graphql_router(settings, ide_page=web.graphiql_page)
+    app.include_router(graphql)
     app.include_router(test_runs.router)
     app.include_router(projects.router)
     app.include_router(datasets.router)
@@ -90,6 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from app import telemetry  # OpenTelemetry is imported only when traces are wanted
 
         telemetry.install(app, db, settings.otel_exporter_otlp_endpoint)
+    if settings.fast_routes and not settings.otel_exporter_otlp_endpoint:
+        # Inside the request middleware; not with traces, whose spans FastAPI makes per route.
+        app.add_middleware(DirectRoutes, graphql=graphql)
     app.add_middleware(RequestContextMiddleware, settings=settings)
     if settings.cors_origins:
         # Added last, so outermost: a preflight is answered before anything asks for a key,

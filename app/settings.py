@@ -88,11 +88,13 @@ class Settings(BaseSettings):
     # Fast paths (docs/DESIGN.md, "Fast paths and their fences"), each on by default; off
     # means the plain library path, with the same answers: graphql-core's own executor for
     # pages of test cases, SQLAlchemy's stock aiosqlite driver, every query text parsed and
-    # validated each time, REST bodies serialised from parsed values.
+    # validated each time, REST bodies serialised from parsed values, every request handled
+    # by FastAPI.
     fast_graphql_projection: bool = True
     fast_sqlite_driver: bool = True
     fast_query_cache: bool = True
     fast_json: bool = True
+    fast_routes: bool = True
     # On SIGTERM the server stops accepting and gives requests in flight this long to finish.
     shutdown_timeout_seconds: float = Field(default=30.0, gt=0)
 

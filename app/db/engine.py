@@ -116,7 +116,7 @@ def _postgres_engine(settings: Settings) -> AsyncEngine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=False,
         connect_args={
             "server_settings": {"statement_timeout": str(settings.db_statement_timeout_ms)},
         },

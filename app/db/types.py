@@ -1,10 +1,13 @@
-"""Column types that behave the same on SQLite and PostgreSQL."""
+"""Column types, and a SQL function, that behave the same on SQLite and PostgreSQL."""
 
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import CHAR, DateTime, Dialect, Text
 from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
@@ -59,3 +62,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+class joined_ids(FunctionElement[str]):
+    """The values of an id column over a group, joined by commas in no particular order:
+    ``group_concat`` on SQLite, ``string_agg`` on PostgreSQL. Ids hold no commas."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(joined_ids, "sqlite")
+def _joined_ids_sqlite(element: joined_ids, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(joined_ids, "postgresql")
+def _joined_ids_postgres(element: joined_ids, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"string_agg(CAST({compiler.process(element.clauses, **kw)} AS TEXT), ',')"

@@ -4,14 +4,13 @@ Creating a run of a whole dataset writes one row (plus its target evaluations) w
 dataset's size; its test cases are read from the dataset at the pinned version.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    BindParameter,
     Row,
     Select,
     and_,
@@ -21,7 +20,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    true,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -39,6 +37,7 @@ from app.db.tables import (
 )
 from app.db.tables import TestCase as TestCaseRow
 from app.db.tables import TestRun as TestRunRow
+from app.db.types import joined_ids
 from app.domain import idempotency
 from app.domain.criteria import resolve_target_ids
 from app.domain.datasets import (
@@ -348,6 +347,11 @@ async def _failed_cases(
     )
 
 
+def _ids_of(column: Any, run_column: Any) -> Any:
+    """A run's ids in a table of its targets, joined (see ``joined_ids``), as a column."""
+    return select(joined_ids(column)).where(run_column == TestRunRow.id).scalar_subquery()
+
+
 def _select_runs() -> Select[*tuple[Any, ...]]:
     return (
         select(
@@ -367,11 +371,36 @@ def _select_runs() -> Select[*tuple[Any, ...]]:
             TestRunRow.case_filter,
             TestRunRow.created_at,
             TestRunRow.completed_at,
+            # A run's target evaluations and criteria come in its own row: one statement
+            # reads any number of runs whole.
+            _ids_of(TestRunEvaluation.evaluation_id, TestRunEvaluation.test_run_id).label(
+                "evaluation_ids"
+            ),
+            _ids_of(TestRunCriterion.criterion_id, TestRunCriterion.test_run_id).label(
+                "criterion_ids"
+            ),
         )
         .join(DatasetRow, DatasetRow.id == TestRunRow.dataset_id)
         .outerjoin(FlavorRow, FlavorRow.id == TestRunRow.flavor_id)
     )
 
+
+# What a run's recordings tell (see RunDetails), as columns of its row.
+_SESSIONS_COUNT = (
+    select(func.count(func.distinct(Recording.session_id)))
+    .where(Recording.test_run_id == TestRunRow.id)
+    .scalar_subquery()
+    .label("sessions_count")
+)
+_LATEST_COMPLETION = (
+    select(Recording.body)
+    .where(Recording.test_run_id == TestRunRow.id, Recording.kind == "completion")
+    .order_by(Recording.created_at.desc(), Recording.id.desc())
+    .limit(1)
+    .scalar_subquery()
+    .label("latest_completion")
+)
+_DETAILS = (_SESSIONS_COUNT, _LATEST_COMPLETION)
 
 # Built once per process: a request binds its values and SQLAlchemy reuses the compiled form.
 _RUNS = _select_runs()
@@ -386,30 +415,17 @@ _COUNT_PROJECT_RUNS = (
     .select_from(TestRunRow)
     .where(TestRunRow.project_id == bindparam("project_id"))
 )
-_RUN_IDS: BindParameter[str] = bindparam("ids", expanding=True)
-# Each run's target evaluations and criteria, in one statement: (run id, target id, is a
-# criterion), in target id order.
-_RUN_TARGETS = (
-    select(
-        TestRunEvaluation.test_run_id,
-        TestRunEvaluation.evaluation_id.label("target_id"),
-        false().label("is_criterion"),
-    )
-    .where(TestRunEvaluation.test_run_id.in_(_RUN_IDS))
-    .union_all(
-        select(
-            TestRunCriterion.test_run_id,
-            TestRunCriterion.criterion_id,
-            true().label("is_criterion"),
-        ).where(TestRunCriterion.test_run_id.in_(_RUN_IDS))
-    )
-    .order_by("target_id")
+# The common first page with its runs' details and the project's total, in one statement.
+_PROJECT_RUNS_WITH_DETAILS = _PROJECT_RUNS.add_columns(
+    *_DETAILS, _COUNT_PROJECT_RUNS.scalar_subquery().label("total")
 )
 
 
-def _run(
-    row: Row[*tuple[Any, ...]], evaluation_ids: tuple[str, ...], criterion_ids: tuple[str, ...] = ()
-) -> TestRun:
+def _id_tuple(joined: str | None) -> tuple[str, ...]:
+    return () if not joined else tuple(sorted(joined.split(",")))
+
+
+def _run(row: Row[*tuple[Any, ...]]) -> TestRun:
     return TestRun(
         id=row.id,
         project_id=row.project_id,
@@ -424,27 +440,18 @@ def _run(
         include_outputs=row.include_outputs,
         case_count=row.case_count,
         done_count=row.done_count,
-        target_evaluation_ids=evaluation_ids,
+        target_evaluation_ids=_id_tuple(row.evaluation_ids),
         case_filter=loads_or_none(row.case_filter),
         created_at=row.created_at,
         completed_at=row.completed_at,
-        target_criterion_ids=criterion_ids,
+        target_criterion_ids=_id_tuple(row.criterion_ids),
     )
 
 
 async def _runs(
     conn: AsyncConnection, query: Select[*tuple[Any, ...]], values: dict[str, Any] | None = None
 ) -> list[TestRun]:
-    rows = (await conn.execute(query, values)).all()
-    if not rows:
-        return []
-    evaluations: dict[str, list[str]] = {}
-    criteria: dict[str, list[str]] = {}
-    for run_id, target_id, is_criterion in await conn.execute(
-        _RUN_TARGETS, {"ids": [r.id for r in rows]}
-    ):
-        (criteria if is_criterion else evaluations).setdefault(run_id, []).append(target_id)
-    return [_run(r, tuple(evaluations.get(r.id, ())), tuple(criteria.get(r.id, ()))) for r in rows]
+    return [_run(r) for r in await conn.execute(query, values)]
 
 
 async def runs_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, TestRun]:
@@ -483,7 +490,7 @@ async def list_test_runs(
     """The project's runs, newest first: a keyset ``window`` of (created_at, id) keys or from
     ``offset`` (numbered pages); only of one dataset or in one status when asked."""
     async with db.read() as conn:
-        return await _list_test_runs(
+        found, _ = await _list_test_runs(
             conn,
             principal,
             project_id,
@@ -491,7 +498,9 @@ async def list_test_runs(
             offset=offset,
             dataset_id=dataset_id,
             status=status,
+            details=False,
         )
+        return found
 
 
 async def list_test_runs_with_details(
@@ -504,9 +513,9 @@ async def list_test_runs_with_details(
     dataset_id: str | None = None,
     status: TestRunStatus | None = None,
 ) -> tuple[Page[TestRun], dict[str, "RunDetails"]]:
-    """``list_test_runs`` and the ``run_details`` of its runs, in one transaction."""
+    """``list_test_runs`` and the ``run_details`` of its runs, read together."""
     async with db.read() as conn:
-        found = await _list_test_runs(
+        return await _list_test_runs(
             conn,
             principal,
             project_id,
@@ -514,8 +523,8 @@ async def list_test_runs_with_details(
             offset=offset,
             dataset_id=dataset_id,
             status=status,
+            details=True,
         )
-        return found, await _run_details(conn, [r.id for r in found.items])
 
 
 async def _list_test_runs(
@@ -527,23 +536,27 @@ async def _list_test_runs(
     offset: int,
     dataset_id: str | None,
     status: TestRunStatus | None,
-) -> Page[TestRun]:
+    details: bool,
+) -> tuple[Page[TestRun], dict[str, "RunDetails"]]:
     if (
-        dataset_id is None
+        details
+        and dataset_id is None
         and status is None
         and window.after is None
         and window.before is None
         and not window.backward
     ):
-        # The common first page, on statements built once; a run of the project proves the
-        # project is there, so only an empty page asks whether it exists.
+        # The common first page (REST's), in one statement built once: its runs, their
+        # details and the project's total. A run of the project proves the project is
+        # there, so only an empty page asks whether it exists and counts on its own.
         pid = claimed_project_id(principal, project_id)
         values = {"project_id": pid, "offset": offset, "limit": window.limit + 1}
-        runs = await _runs(conn, _PROJECT_RUNS, values)
-        if not runs:
+        rows = (await conn.execute(_PROJECT_RUNS_WITH_DETAILS, values)).all()
+        if not rows:
             await visible_project_id(conn, principal, project_id)
-        total = await conn.scalar(_COUNT_PROJECT_RUNS, {"project_id": pid})
-        return window.page(runs, total or 0)
+            total = await conn.scalar(_COUNT_PROJECT_RUNS, {"project_id": pid})
+            return window.page([], total or 0), {}
+        return window.page([_run(r) for r in rows], rows[0].total), _details_of(rows)
     pid = await visible_project_id(conn, principal, project_id)
     conditions = [TestRunRow.project_id == pid]
     if dataset_id is not None:
@@ -573,9 +586,12 @@ async def _list_test_runs(
         if window.backward
         else (TestRunRow.created_at.desc(), TestRunRow.id.desc())
     )
-    runs = await _runs(conn, query.order_by(*order).offset(offset).limit(window.limit + 1))
+    if details:
+        query = query.add_columns(*_DETAILS)
+    rows = (await conn.execute(query.order_by(*order).offset(offset).limit(window.limit + 1))).all()
     total = await conn.scalar(select(func.count()).select_from(TestRunRow).where(*conditions))
-    return window.page(runs, total or 0)
+    found = window.page([_run(r) for r in rows], total or 0)
+    return found, _details_of(rows) if details else {}
 
 
 def run_case_pages(
@@ -625,44 +641,17 @@ def _details(body: Any, sessions: int) -> RunDetails:
     )
 
 
-_LATEST_COMPLETION = (
-    select(
-        Recording.test_run_id,
-        Recording.body,
-        func.row_number()
-        .over(
-            partition_by=Recording.test_run_id,
-            order_by=(Recording.created_at.desc(), Recording.id.desc()),
-        )
-        .label("rank"),
-    )
-    .where(Recording.test_run_id.in_(_RUN_IDS), Recording.kind == "completion")
-    .subquery()
-)
-_LATEST_BODIES = select(_LATEST_COMPLETION.c.test_run_id, _LATEST_COMPLETION.c.body).where(
-    _LATEST_COMPLETION.c.rank == 1
-)
-_SESSIONS = (
-    select(Recording.test_run_id, func.count(func.distinct(Recording.session_id)))
-    .where(Recording.test_run_id.in_(_RUN_IDS))
-    .group_by(Recording.test_run_id)
-)
-
-
 async def run_details(db: Database, run_ids: list[str]) -> dict[str, RunDetails]:
-    """The details of each of these runs, in two statements whatever their number."""
+    """The details of each of these runs, in one statement whatever their number."""
     if not run_ids:
         return {}
     async with db.read() as conn:
-        return await _run_details(conn, run_ids)
+        rows = await conn.execute(
+            select(TestRunRow.id, *_DETAILS).where(TestRunRow.id.in_(run_ids))
+        )
+        return _details_of(rows)
 
 
-async def _run_details(conn: AsyncConnection, run_ids: list[str]) -> dict[str, RunDetails]:
-    if not run_ids:
-        return {}
-    sessions = dict((await conn.execute(_SESSIONS, {"ids": run_ids})).all())
-    bodies = dict((await conn.execute(_LATEST_BODIES, {"ids": run_ids})).all())
-    return {
-        run_id: _details(loads_or_none(bodies.get(run_id)), sessions.get(run_id, 0))
-        for run_id in run_ids
-    }
+def _details_of(rows: Iterable[Row[*tuple[Any, ...]]]) -> dict[str, RunDetails]:
+    """The details of runs read with the ``_DETAILS`` columns."""
+    return {r.id: _details(loads_or_none(r.latest_completion), r.sessions_count or 0) for r in rows}

@@ -27,6 +27,7 @@ ALL_OFF = {
     "fast_sqlite_driver": False,
     "fast_query_cache": False,
     "fast_json": False,
+    "fast_routes": False,
 }
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -159,6 +160,17 @@ async def scenario(run: Sequence) -> None:
         await run.rest("GET", f"/test-runs/id/{run_id}")
     await run.graphql(DATASET_CASES, id=prompt["id"])
     await run.rest("GET", "/test-runs")
+    await run.rest("GET", "/test-runs", page=2, page_size=1)
+    await run.rest("GET", "/test-runs", page=9, page_size=2)  # past the end
+    await run.rest("GET", "/test-runs", status="pending", page_size=2)
+    await run.rest("GET", "/test-runs", dataset_id=prompt["id"])
+    await run.rest("GET", "/test-runs", page=0)  # refused: the app's own 422
+    await run.rest("GET", "/test-runs", page_size="many")
+    await run.rest("POST", "/test-runs", {"dataset_name": "missing"})  # 404
+    await run.rest("POST", "/test-runs", {"dataset_name": 5})  # 422
+    await run.rest(
+        "POST", "/test-runs", {"dataset_name": "qa", "test_run_name": "x", "surprise": True}
+    )
 
 
 @pytest.fixture
@@ -200,6 +212,7 @@ async def test_all_fast_paths_off_answer_the_same(
     assert used_fast[fast_paths.GRAPHQL_PROJECTION] > 0
     assert used_fast[fast_paths.QUERY_CACHE] > 0
     assert used_fast[fast_paths.FAST_JSON] > 0
+    assert used_fast[fast_paths.DIRECT_ROUTE] > 0
     assert (used_fast[fast_paths.SQLITE_INLINE] > 0) is settings.is_sqlite
     assert +used_plain == Counter()
 
@@ -209,6 +222,7 @@ SETTING_OF = {
     fast_paths.SQLITE_INLINE: "fast_sqlite_driver",
     fast_paths.QUERY_CACHE: "fast_query_cache",
     fast_paths.FAST_JSON: "fast_json",
+    fast_paths.DIRECT_ROUTE: "fast_routes",
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import strawberry
 from fastapi import HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from graphql import DocumentNode, GraphQLError
 from graphql.validation import ValidationRule
 from strawberry.extensions import (
@@ -167,6 +167,9 @@ class Router(GraphQLOverHTTP):
 
     # The page of ``GET /graphql`` in a browser; the app sets it (app.api.web's GraphiQL).
     ide_page: IdePage | None = None
+    # Where Strawberry's FastAPI router keeps a request's sub-response (set per request by
+    # its POST handler, and by app.api.direct_routes).
+    temporal_response: Response
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         if self.ide_page is None:

@@ -180,7 +180,7 @@ async def list_test_runs(
     db: Database = Depends(database),
     config: Settings = Depends(settings),
     caller: Principal = Depends(principal),
-) -> TestRunList:
+) -> Response:
     size = page_limit(page_size, config, "page_size")
     found, details = await test_runs.list_test_runs_with_details(
         db,
@@ -194,7 +194,8 @@ async def list_test_runs(
     items = [
         TestRunListItem(**_run_fields(r, details[r.id]), test_case_id=NIL_ID) for r in found.items
     ]
-    return TestRunList(test_runs=items, page=page, page_size=size, total=found.total)
+    listed = TestRunList(test_runs=items, page=page, page_size=size, total=found.total)
+    return Response(listed.model_dump_json(), media_type="application/json")
 
 
 def _usage(usage: result_statistics.UsageStats | None) -> UsageOut | None:
