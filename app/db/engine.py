@@ -1,16 +1,18 @@
-"""The engine and the two ways to open a transaction: ``read()`` and ``write()``."""
+"""The engine and the ways to reach the database: ``read()`` and ``write()`` transactions, and
+``statement()`` for reads that need no transaction."""
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, exc
-from sqlalchemy.engine import make_url
+from sqlalchemy import Executable, Row, event, exc
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 
 from app.db import sqlite_driver
 from app.db.errors import Unavailable
@@ -18,6 +20,7 @@ from app.db.notifications import Notifier, create_notifier, take_pending
 from app.settings import Settings
 
 _WRITE = "testruns_write"
+_NO_TRANSACTION = "testruns_no_transaction"
 # What a database that is down, restarting, locked or too slow raises: the request may
 # succeed if retried, so it is answered with 503 rather than as a failure of ours.
 _UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError, OSError)
@@ -59,6 +62,15 @@ class Database:
         self.url = make_url(settings.database_url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine: AsyncEngine = create_engine(settings)
+        # The same pool, its connections lent without a transaction (see ``statement``).
+        self._untransacted = (
+            self.engine.execution_options(**{_NO_TRANSACTION: True})
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._writer = (
+            self.engine.execution_options(**{_WRITE: True}) if self.is_sqlite else self.engine
+        )
         # SQLite takes one writer at a time. Queueing writers of this process here, instead
         # of in SQLite's sleeping busy handler, keeps their latency low and fair; writers in
         # other processes are still serialised by SQLite's own lock and busy_timeout.
@@ -69,30 +81,45 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction: one consistent snapshot for every statement in it."""
-        async with _translate_unavailable(), self.engine.connect() as conn, conn.begin():
+        async with _translate_unavailable(), _transaction(self.engine) as conn:
             yield conn
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads that need not agree with each other: no transaction is
+        begun around them (each statement sees one consistent state of its own). On
+        PostgreSQL that saves the BEGIN and COMMIT round trips, on SQLite their calls."""
+        async with _translate_unavailable(), _transaction(self._untransacted) as conn:
+            yield conn
+
+    async def fetch(
+        self, statement: Executable, values: Mapping[str, Any] | None = None
+    ) -> Sequence[Row[Any]]:
+        """The rows of one read statement, run as ``statement()`` runs it, and all of it in
+        one hand-over to SQLAlchemy's synchronous core."""
+        async with _translate_unavailable():
+            return await greenlet_spawn(self._fetch, statement, values)
+
+    def _fetch(self, statement: Executable, values: Mapping[str, Any] | None) -> Sequence[Row[Any]]:
+        with self._untransacted.sync_engine.connect() as conn, conn.begin():
+            return conn.execute(statement, values).all()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction, committed when the block exits without an exception; what it
         named with ``notifications.notify`` is told to subscribers after the commit."""
-        async with (
-            self._write_lock or nullcontext(),
-            _translate_unavailable(),
-            self.engine.connect() as conn,
-        ):
-            if self._write_lock is not None:
-                await conn.execution_options(**{_WRITE: True})
-            try:
-                async with conn.begin():
+        async with self._write_lock or nullcontext(), _translate_unavailable():
+            topics: set[str] = set()
+            async with _transaction(self._writer) as conn:
+                try:
                     yield conn
                     topics = take_pending(conn)
                     if topics:
                         await self.notifier.before_commit(conn, topics)
-                if topics:
-                    self.notifier.after_commit(topics)
-            finally:
-                take_pending(conn)
+                finally:
+                    take_pending(conn)
+            if topics:
+                self.notifier.after_commit(topics)
 
     async def ping(self) -> None:
         """Raises Unavailable unless the database answers a trivial query."""
@@ -102,6 +129,42 @@ class Database:
     async def dispose(self) -> None:
         await self.notifier.close()
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def _transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection of ``engine`` in a transaction, committed when the block exits cleanly
+    and rolled back otherwise. Opening it (connect, begin) and ending it (commit or rollback,
+    close) are one hand-over each to SQLAlchemy's synchronous core, where ``AsyncEngine``'s
+    own context managers make one per call: those cost more than a small request's
+    statements."""
+    sync = await greenlet_spawn(_begin, engine.sync_engine)
+    try:
+        yield AsyncConnection(engine, sync)
+    except BaseException:
+        await greenlet_spawn(_end, sync, False)
+        raise
+    await greenlet_spawn(_end, sync, True)
+
+
+def _begin(engine: Engine) -> Connection:
+    conn = engine.connect()
+    try:
+        conn.begin()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _end(conn: Connection, commit: bool) -> None:
+    try:
+        if commit:
+            conn.commit()
+        else:
+            conn.rollback()
+    finally:
+        conn.close()
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -169,7 +232,9 @@ def _sqlite_engine(settings: Settings) -> AsyncEngine:
     def _on_begin(conn: Any) -> None:
         # A write transaction takes the write lock up front: a deferred BEGIN that reads and
         # then writes can fail with "database is locked" when another writer got in between.
-        immediate = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(_NO_TRANSACTION, False):
+            return  # each statement is its own transaction; the closing COMMIT does nothing
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE, False) else "BEGIN")
 
     return engine

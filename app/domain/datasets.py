@@ -355,6 +355,48 @@ async def read_cases(
     """The cases of a dataset version in dataset order (in reverse when ``backward``), as
     ``StoredTestCase`` rows (with ``valid_from`` when ``revisions``); only those chosen for
     run ``subset_of`` when given."""
+    statement, parameters = _cases_query(
+        dataset_id,
+        version,
+        subset_of=subset_of,
+        after_position=after_position,
+        offset=offset,
+        limit=limit,
+        before_position=before_position,
+        backward=backward,
+        revisions=revisions,
+    )
+    return list((await conn.execute(statement, parameters)).all())
+
+
+async def fetch_cases(
+    db: Database,
+    dataset_id: str,
+    version: int,
+    *,
+    subset_of: str | None = None,
+    after_position: int | None = None,
+    limit: int | None = None,
+) -> list[Any]:
+    """``read_cases`` on its own, with no transaction (a version's cases never change)."""
+    statement, parameters = _cases_query(
+        dataset_id, version, subset_of=subset_of, after_position=after_position, limit=limit
+    )
+    return list(await db.fetch(statement, parameters))
+
+
+def _cases_query(
+    dataset_id: str,
+    version: int,
+    *,
+    subset_of: str | None = None,
+    after_position: int | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+    before_position: int | None = None,
+    backward: bool = False,
+    revisions: bool = False,
+) -> tuple[Select[Any], dict[str, Any]]:
     statement = _cases_statement(
         subset_of is not None,
         after_position is not None,
@@ -373,7 +415,7 @@ async def read_cases(
         "offset": offset,
         "limit": limit,
     }
-    return list((await conn.execute(statement, parameters)).all())
+    return statement, parameters
 
 
 async def list_test_cases(
@@ -477,15 +519,9 @@ async def version_pages(
     short read: a version's cases never change, so the pages fit together."""
     after: int | None = None
     while True:
-        async with db.read() as conn:
-            page = await read_cases(
-                conn,
-                dataset_id,
-                version,
-                subset_of=subset_of,
-                after_position=after,
-                limit=page_size,
-            )
+        page = await fetch_cases(
+            db, dataset_id, version, subset_of=subset_of, after_position=after, limit=page_size
+        )
         if page:
             yield page
         if len(page) < page_size:

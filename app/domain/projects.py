@@ -178,8 +178,8 @@ async def visible_project_id(conn: AsyncConnection, principal: Principal, projec
 
 async def get_project(db: Database, principal: Principal, project_id: str) -> Project:
     pid = claimed_project_id(principal, project_id)
-    async with db.read() as conn:
-        row = (await conn.execute(_PROJECT, {"project_id": pid})).one_or_none()
+    rows = await db.fetch(_PROJECT, {"project_id": pid})
+    row = rows[0] if rows else None
     if row is None:
         raise NotFound(f"project {project_id} not found")
     return _project(row)

@@ -463,7 +463,7 @@ async def get_test_run(
 ) -> TestRun:
     """A run by id; with ``project_id`` it must also belong to that project."""
     rid = canonical_id(run_id)
-    async with db.read() as conn:
+    async with db.statement() as conn:  # the project's and the run's reads need not agree
         if project_id is not None:
             project_id = await visible_project_id(conn, principal, project_id)
         runs = [] if rid is None else await _runs(conn, _RUNS.where(TestRunRow.id == rid))
@@ -514,6 +514,15 @@ async def list_test_runs_with_details(
     status: TestRunStatus | None = None,
 ) -> tuple[Page[TestRun], dict[str, "RunDetails"]]:
     """``list_test_runs`` and the ``run_details`` of its runs, read together."""
+    if _is_first_page(window, dataset_id, status):
+        # The common first page (REST's), in one statement built once: its runs, their
+        # details and the project's total. A run of the project proves the project is
+        # there, so only an empty page asks whether it exists and counts on its own.
+        pid = claimed_project_id(principal, project_id)
+        values = {"project_id": pid, "offset": offset, "limit": window.limit + 1}
+        rows = await db.fetch(_PROJECT_RUNS_WITH_DETAILS, values)
+        if rows:
+            return window.page([_run(r) for r in rows], rows[0].total), _details_of(rows)
     async with db.read() as conn:
         return await _list_test_runs(
             conn,
@@ -527,6 +536,19 @@ async def list_test_runs_with_details(
         )
 
 
+def _is_first_page(
+    window: Window[tuple[datetime, str]], dataset_id: str | None, status: TestRunStatus | None
+) -> bool:
+    """Newest first from an offset, unfiltered: what REST lists most."""
+    return (
+        dataset_id is None
+        and status is None
+        and window.after is None
+        and window.before is None
+        and not window.backward
+    )
+
+
 async def _list_test_runs(
     conn: AsyncConnection,
     principal: Principal,
@@ -538,25 +560,6 @@ async def _list_test_runs(
     status: TestRunStatus | None,
     details: bool,
 ) -> tuple[Page[TestRun], dict[str, "RunDetails"]]:
-    if (
-        details
-        and dataset_id is None
-        and status is None
-        and window.after is None
-        and window.before is None
-        and not window.backward
-    ):
-        # The common first page (REST's), in one statement built once: its runs, their
-        # details and the project's total. A run of the project proves the project is
-        # there, so only an empty page asks whether it exists and counts on its own.
-        pid = claimed_project_id(principal, project_id)
-        values = {"project_id": pid, "offset": offset, "limit": window.limit + 1}
-        rows = (await conn.execute(_PROJECT_RUNS_WITH_DETAILS, values)).all()
-        if not rows:
-            await visible_project_id(conn, principal, project_id)
-            total = await conn.scalar(_COUNT_PROJECT_RUNS, {"project_id": pid})
-            return window.page([], total or 0), {}
-        return window.page([_run(r) for r in rows], rows[0].total), _details_of(rows)
     pid = await visible_project_id(conn, principal, project_id)
     conditions = [TestRunRow.project_id == pid]
     if dataset_id is not None:

@@ -123,4 +123,4 @@ print(loaded, [m.cls.__name__ for m in app.user_middleware])
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, env=env_less, check=True
     )
-    assert result.stdout.strip() == "[] ['RequestContextMiddleware']"
+    assert result.stdout.strip() == "[] ['RequestContextMiddleware', 'DirectRoutes']"
