@@ -107,7 +107,7 @@ class DirectRoutes:
         await response(scope, _replaying(body, receive), send)
 
     async def _create_run(self, request: Request, path_params: dict[str, str]) -> Response | None:
-        if request.query_params or "idempotency-key" in request.headers:
+        if request.scope["query_string"] or "idempotency-key" in request.headers:
             return None
         try:
             body = CreateTestRunRequest.model_validate_json(await request.body())

@@ -1,6 +1,7 @@
 """Identifiers are uuid4 strings in canonical form (lower case, dashed)."""
 
 import os
+import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -30,8 +31,13 @@ def new_ids(count: int) -> list[str]:
     return ids
 
 
+_CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def canonical_id(value: str) -> str | None:
     """The canonical form of a uuid given in any accepted spelling, or None if it is not one."""
+    if isinstance(value, str) and _CANONICAL.fullmatch(value):
+        return value  # as almost every id arrives: no need to parse it
     try:
         return str(uuid.UUID(value))
     except (ValueError, AttributeError, TypeError):

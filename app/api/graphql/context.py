@@ -4,7 +4,8 @@ There is no shared session: each domain call opens its own transaction, so concu
 resolvers never share a connection.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
@@ -28,21 +29,26 @@ class Context(BaseContext):
     db: Database
     settings: Settings
     caller: Principal | None
-    cases: DataLoader[CaseKey, StoredTestCase | None] = field(init=False)
-    nodes: DataLoader[str, Node | None] = field(init=False)
-    summaries: DataLoader[TestRun, Summary] = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.cases = case_loader(self.db)
-        self.nodes = node_loader(self.db, lambda: self.principal)
-        self.summaries = summary_loader(self.db)
+    # The loaders are made when first used: most operations use none of them.
+    @cached_property
+    def cases(self) -> DataLoader[CaseKey, StoredTestCase | None]:
+        return case_loader(self.db)
+
+    @cached_property
+    def nodes(self) -> DataLoader[str, Node | None]:
+        return node_loader(self.db, lambda: self.principal)
+
+    @cached_property
+    def summaries(self) -> DataLoader[TestRun, Summary]:
+        return summary_loader(self.db)
 
     def writing(self) -> "Context":
         """This context, for a mutation: what the loaders read before may be what it changes
         (the mutations of one operation run one after another), so they forget it. Cases
         need not be forgotten: a case at a version never changes."""
-        self.nodes.clear_all()
-        self.summaries.clear_all()
+        for name in ("nodes", "summaries"):
+            self.__dict__.pop(name, None)
         return self
 
     @property

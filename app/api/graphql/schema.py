@@ -15,14 +15,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from graphql import DocumentNode, GraphQLError
 from graphql.validation import ValidationRule
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
@@ -95,20 +88,22 @@ class KnownQueries(SchemaExtension):
 KNOWN_QUERIES = 512  # query texts kept parsed and validated, per process
 
 
-class DepthLimit(QueryDepthLimiter):
-    """QueryDepthLimiter with its validation rule made once per schema, not per operation
-    (strawberry's makes a new rule class each time; most operations are not even validated,
-    see KnownQueries)."""
+class Limits(SchemaExtension):
+    """The settings' limits on a document: at most so many tokens (parsing stops there), so
+    deep and so many aliases (validation rules). What Strawberry's MaxTokensLimiter,
+    QueryDepthLimiter and MaxAliasesLimiter do, in one hook, with the rules made once per
+    schema rather than per operation (most operations are not even parsed, see
+    KnownQueries)."""
 
-    def __init__(self, rule: type[ValidationRule]) -> None:
-        AddValidationRules.__init__(self, [rule])
+    def __init__(self, max_tokens: int, rules: tuple[type[ValidationRule], ...]) -> None:
+        self.max_tokens = max_tokens
+        self.rules = rules
 
-
-class AliasLimit(MaxAliasesLimiter):
-    """MaxAliasesLimiter with its validation rule made once per schema (as DepthLimit)."""
-
-    def __init__(self, rule: type[ValidationRule]) -> None:
-        AddValidationRules.__init__(self, [rule])
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = self.max_tokens
+        context.validation_rules = (*context.validation_rules, *self.rules)
+        yield
 
 
 def _introspection_field(context: IgnoreContext) -> bool:
@@ -125,9 +120,14 @@ def build_schema(settings: Settings | None = None, *, projection: bool | None = 
     extensions: list[Any] = [partial(KnownQueries, {})] if settings.fast_query_cache else []
     extensions += [
         ErrorCodes,
-        partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
-        partial(DepthLimit, depth_rule(settings.graphql_max_depth, _introspection_field)),
-        partial(AliasLimit, aliases_rule(settings.graphql_max_aliases)),
+        partial(
+            Limits,
+            settings.graphql_max_tokens,
+            (
+                depth_rule(settings.graphql_max_depth, _introspection_field),
+                aliases_rule(settings.graphql_max_aliases),
+            ),
+        ),
     ]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
