@@ -90,6 +90,11 @@ class Plan:
         return (100, 1_000) if self.quick else (10_000, 100_000)
 
     @property
+    def import_repeats(self) -> int:
+        """Each import and its floor, in turn; the medians are reported."""
+        return 1 if self.quick else 3
+
+    @property
     def concurrency_seconds(self) -> float:
         return 3.0 if self.quick else 10.0
 
@@ -268,13 +273,20 @@ def run_on(
             if postgres is None
             else PostgresImportFloor(postgres, workdir)
         )
+        repeats = plan.import_repeats
         imports = [
-            import_file(server, project_id, workdir, n, floor=import_floor)
+            import_file(server, project_id, workdir, n, floor=import_floor, repeats=repeats)
             for n in plan.import_sizes
         ]
         imports.append(
             import_file(
-                server, project_id, workdir, plan.import_sizes[-1], small=True, floor=import_floor
+                server,
+                project_id,
+                workdir,
+                plan.import_sizes[-1],
+                small=True,
+                floor=import_floor,
+                repeats=repeats,
             )
         )
         for run in imports:

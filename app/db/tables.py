@@ -207,7 +207,7 @@ class TestRun(Base):
 
     __tablename__ = "test_runs"
     __table_args__ = (
-        Index("ix_test_runs_project_id_created_at", "project_id", "created_at"),
+        Index("ix_test_runs_project_id_created_at_id", "project_id", "created_at", "id"),
         CheckConstraint("status IN ('created', 'running', 'completed')", name="status"),
     )
 
@@ -268,7 +268,17 @@ class Recording(Base):
     """A completion or trace recorded by a client; its id is the client's own."""
 
     __tablename__ = "recordings"
-    __table_args__ = (CheckConstraint("kind IN ('completion', 'trace')", name="kind"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('completion', 'trace')", name="kind"),
+        # A run's recordings, and its latest of a kind without sorting them all.
+        Index(
+            "ix_recordings_test_run_id_kind_created_at_id",
+            "test_run_id",
+            "kind",
+            "created_at",
+            "id",
+        ),
+    )
 
     id: Mapped[str] = mapped_column(UUIDText, primary_key=True)
     project_id: Mapped[str] = mapped_column(
@@ -283,7 +293,7 @@ class Recording(Base):
     metadata_: Mapped[str | None] = mapped_column("metadata", JSONText)
     feedback: Mapped[str | None] = mapped_column(JSONText)
     test_run_id: Mapped[str | None] = mapped_column(
-        UUIDText, ForeignKey("test_runs.id", ondelete="SET NULL"), index=True
+        UUIDText, ForeignKey("test_runs.id", ondelete="SET NULL")
     )
     test_case_id: Mapped[str | None] = mapped_column(UUIDText)
     repetition: Mapped[int | None] = mapped_column(Integer)
