@@ -83,12 +83,15 @@ class DirectRoutes:
         if handler is None:
             await self.app(scope, receive, send)
             return
+        # As the router would set them: the middleware outside names the request by its
+        # route's template (logs, metrics), whatever happens next.
+        scope["route"], scope["path_params"] = route, path_params
         body = b""
-        request = Request({**scope, "route": route, "path_params": path_params})
+        request = Request(scope)
         try:
             if method == "POST":
                 body = await _read_body(receive)
-            request = Request(request.scope, _replaying(body, receive))
+            request = Request(scope, _replaying(body, receive))
             response = await handler(request, path_params) if _acceptable(request) else None
         except _Disconnected:
             return
@@ -102,8 +105,6 @@ class DirectRoutes:
             await self.app(scope, _replaying(body, receive), send)
             return
         fast_paths.used[fast_paths.DIRECT_ROUTE] += 1
-        # What the middleware outside reads back: the route's template, for logs and metrics.
-        scope["route"], scope["path_params"] = route, path_params
         await response(scope, _replaying(body, receive), send)
 
     async def _create_run(self, request: Request, path_params: dict[str, str]) -> Response | None:

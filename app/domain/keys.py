@@ -145,8 +145,7 @@ async def authenticate(db: Database, key: str) -> Principal:
 
 
 async def _read_key(db: Database, digest: str) -> Principal:
-    async with db.statement() as conn:
-        rows = (await conn.execute(_KEY_WITH_PROJECTS, {"digest": digest})).all()
+    rows = await db.fetch(_KEY_WITH_PROJECTS, {"digest": digest})
     if not rows or not hmac.compare_digest(rows[0].key_hash, digest):
         raise Unauthenticated("invalid or revoked API key")
     first = rows[0]
