@@ -14,6 +14,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     db_pool_size: int = Field(default=10, ge=1)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)
+    # PostgreSQL: test each pooled connection with a round trip before lending it. Off, a
+    # connection broken while idle (the database restarted, a proxy dropped it) fails the
+    # request that finds it with 503, and the pool is then renewed.
+    db_pool_pre_ping: bool = False
 
     # GraphQL connections: default and largest `first`.
     default_page_size: int = Field(default=100, ge=1)

@@ -24,7 +24,7 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.background import BackgroundTasks
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -47,10 +47,6 @@ Handler = Callable[[Request, dict[str, str]], Awaitable[Response | None]]
 
 class _Unserved(Exception):
     """What the request asks is not the plain case: the app answers it."""
-
-
-class _Disconnected(Exception):
-    """The client went away before its body was in."""
 
 
 class DirectRoutes:
@@ -86,14 +82,19 @@ class DirectRoutes:
         # As the router would set them: the middleware outside names the request by its
         # route's template (logs, metrics), whatever happens next.
         scope["route"], scope["path_params"] = route, path_params
-        body = b""
-        request = Request(scope)
+        # What the handler reads of the body is kept, to be given again to the app if the
+        # request turns out not to be the plain case.
+        received: list[Message] = []
+
+        async def receive_kept() -> Message:
+            message = await receive()
+            received.append(message)
+            return message
+
+        request = Request(scope, receive_kept)
         try:
-            if method == "POST":
-                body = await _read_body(receive)
-            request = Request(scope, _replaying(body, receive))
             response = await handler(request, path_params) if _acceptable(request) else None
-        except _Disconnected:
+        except ClientDisconnect:
             return
         except _Unserved:
             response = None
@@ -102,10 +103,10 @@ class DirectRoutes:
         except HTTPException as error:
             response = await errors.on_http_exception(request, error)
         if response is None:
-            await self.app(scope, _replaying(body, receive), send)
+            await self.app(scope, _replaying(received, receive), send)
             return
         fast_paths.used[fast_paths.DIRECT_ROUTE] += 1
-        await response(scope, _replaying(body, receive), send)
+        await response(scope, receive, send)
 
     async def _create_run(self, request: Request, path_params: dict[str, str]) -> Response | None:
         if request.scope["query_string"] or "idempotency-key" in request.headers:
@@ -196,26 +197,11 @@ def _route_path(scope: Scope) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Disconnected
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """``receive`` with the body, already read, given again first."""
-    given = False
+def _replaying(received: list[Message], receive: Receive) -> Receive:
+    """``receive`` giving what was already received first, again."""
+    kept = iter(received)
 
     async def replay() -> Message:
-        nonlocal given
-        if given:
-            return await receive()
-        given = True
-        return {"type": "http.request", "body": body, "more_body": False}
+        return next(kept, None) or await receive()
 
     return replay

@@ -142,7 +142,10 @@ async def _transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     try:
         yield AsyncConnection(engine, sync)
     except BaseException:
-        await greenlet_spawn(_end, sync, False)
+        # Run to the end even when the request is being cancelled (a client gone, perhaps
+        # cancelled again at every wait): a connection interrupted on its way back to the
+        # pool is thrown away instead of pooled.
+        await asyncio.shield(greenlet_spawn(_end, sync, False))
         raise
     await greenlet_spawn(_end, sync, True)
 
@@ -179,7 +182,7 @@ def _postgres_engine(settings: Settings) -> AsyncEngine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=False,
+        pool_pre_ping=settings.db_pool_pre_ping,
         connect_args={
             "server_settings": {"statement_timeout": str(settings.db_statement_timeout_ms)},
         },

@@ -656,7 +656,9 @@ async def run_details(db: Database, run_ids: list[str]) -> dict[str, RunDetails]
         rows = await conn.execute(
             select(TestRunRow.id, *_DETAILS).where(TestRunRow.id.in_(run_ids))
         )
-        return _details_of(rows)
+        found = _details_of(rows)
+    # A run gone meanwhile (its project deleted) has nothing recorded.
+    return {run_id: found.get(run_id, RunDetails()) for run_id in run_ids}
 
 
 def _details_of(rows: Iterable[Row[*tuple[Any, ...]]]) -> dict[str, RunDetails]:

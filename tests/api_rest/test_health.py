@@ -65,3 +65,31 @@ async def test_unreachable_sqlite_file_is_503_not_500(tmp_path) -> None:  # type
     await app.state.db.dispose()
 
     assert_problem(response, 503, "service_unavailable")
+
+
+@pytest.mark.parametrize("pre_ping", [False, True])
+async def test_a_connection_cut_while_idle_fails_at_most_the_request_that_finds_it(
+    database_url: str, tmp_path, pre_ping: bool
+) -> None:  # type: ignore[no-untyped-def]
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("a networked database is needed to cut its connections")
+    proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    settings = Settings(database_url=proxied, data_dir=tmp_path, db_pool_pre_ping=pre_ping)
+    app = create_app(settings)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client:
+            assert (await client.get("/readyz")).status_code == 200  # a connection is pooled
+            proxy.disable()  # cut it, as a restarted database or a proxy's idle timeout does
+            proxy.enable()
+
+            first, second = await client.get("/readyz"), await client.get("/readyz")
+
+            assert first.status_code == (200 if pre_ping else 503)
+            assert second.status_code == 200
+    finally:
+        await app.state.db.dispose()
+        await proxy.close()
