@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Executable, Row, event, exc
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Engine, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import greenlet_spawn
 
@@ -109,15 +109,11 @@ class Database:
         """A write transaction, committed when the block exits without an exception; what it
         named with ``notifications.notify`` is told to subscribers after the commit."""
         async with self._write_lock or nullcontext(), _translate_unavailable():
-            topics: set[str] = set()
             async with _transaction(self._writer) as conn:
-                try:
-                    yield conn
-                    topics = take_pending(conn)
-                    if topics:
-                        await self.notifier.before_commit(conn, topics)
-                finally:
-                    take_pending(conn)
+                yield conn
+                topics = take_pending(conn)
+                if topics:
+                    await self.notifier.before_commit(conn, topics)
             if topics:
                 self.notifier.after_commit(topics)
 
@@ -187,6 +183,20 @@ def _postgres_engine(settings: Settings) -> AsyncEngine:
             "server_settings": {"statement_timeout": str(settings.db_statement_timeout_ms)},
         },
     )
+
+    from asyncpg import ConnectionDoesNotExistError
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        # A connection cut in the middle of a statement (the database restarted, a proxy
+        # dropped it) reaches SQLAlchemy as asyncpg's plain error, which it does not take for
+        # a disconnect: it is one, so the pool is renewed and the request answered with 503.
+        error: BaseException | None = context.original_exception
+        while error is not None:
+            if isinstance(error, (ConnectionDoesNotExistError, ConnectionError)):
+                context.is_disconnect = True
+                return
+            error = error.__cause__
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

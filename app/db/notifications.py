@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.errors import TooManySubscriptions, Unavailable
@@ -36,18 +36,27 @@ from app.settings import Settings
 log = logging.getLogger("testruns.notifications")
 
 CHANNEL = "testruns_changes"
-_PENDING = "testruns_pending_topics"
 _NOTIFY = text("SELECT pg_notify(:channel, topic) FROM unnest(CAST(:topics AS text[])) AS topic")
+# The topics each write transaction named, by its connection: a connection object lives for
+# one transaction (the database connection under it is pooled), so a failed one's are simply
+# forgotten with it, without touching a database connection that may be broken.
+_pending: "weakref.WeakKeyDictionary[Connection, set[str]]" = weakref.WeakKeyDictionary()
 
 
 def notify(conn: AsyncConnection, topic: str) -> None:
     """Tell the subscribers of ``topic`` once this write transaction commits."""
-    conn.info.setdefault(_PENDING, set()).add(topic)
+    _pending.setdefault(_transaction_of(conn), set()).add(topic)
 
 
 def take_pending(conn: AsyncConnection) -> set[str]:
-    """The topics this transaction named (forgotten on the connection, which is pooled)."""
-    return conn.info.pop(_PENDING, None) or set()
+    """The topics this transaction named."""
+    return _pending.pop(_transaction_of(conn), set())
+
+
+def _transaction_of(conn: AsyncConnection) -> Connection:
+    sync = conn.sync_connection
+    assert sync is not None, "a connection in a transaction has started"
+    return sync
 
 
 class Clock(Protocol):
