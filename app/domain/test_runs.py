@@ -353,36 +353,41 @@ def _ids_of(column: Any, run_column: Any) -> Any:
     return select(joined_ids(column)).where(run_column == TestRunRow.id).scalar_subquery()
 
 
+def _of_run(column: Any, key: Any, name: str) -> Any:
+    """A column of the row ``key`` of the run points to, as a column of the run's."""
+    return select(column).where(key).scalar_subquery().label(name)
+
+
 def _select_runs() -> Select[*tuple[Any, ...]]:
-    return (
-        select(
-            TestRunRow.id,
-            TestRunRow.project_id,
-            TestRunRow.dataset_id,
-            DatasetRow.name.label("dataset_name"),
-            DatasetRow.test_case_type,
-            TestRunRow.dataset_version,
-            TestRunRow.name,
-            TestRunRow.description,
-            TestRunRow.status,
-            FlavorRow.name.label("flavor_name"),
-            TestRunRow.include_outputs,
-            TestRunRow.case_count,
-            TestRunRow.done_count,
-            TestRunRow.case_filter,
-            TestRunRow.created_at,
-            TestRunRow.completed_at,
-            # A run's target evaluations and criteria come in its own row: one statement
-            # reads any number of runs whole.
-            _ids_of(TestRunEvaluation.evaluation_id, TestRunEvaluation.test_run_id).label(
-                "evaluation_ids"
-            ),
-            _ids_of(TestRunCriterion.criterion_id, TestRunCriterion.test_run_id).label(
-                "criterion_ids"
-            ),
-        )
-        .join(DatasetRow, DatasetRow.id == TestRunRow.dataset_id)
-        .outerjoin(FlavorRow, FlavorRow.id == TestRunRow.flavor_id)
+    # One table in FROM, its dataset's and flavor's names read by key: the database then
+    # reads a project's runs in the order of its index and stops after the page, however
+    # stale its statistics (joined, PostgreSQL sorted every run of the project when they
+    # said the table was empty).
+    return select(
+        TestRunRow.id,
+        TestRunRow.project_id,
+        TestRunRow.dataset_id,
+        _of_run(DatasetRow.name, DatasetRow.id == TestRunRow.dataset_id, "dataset_name"),
+        _of_run(
+            DatasetRow.test_case_type, DatasetRow.id == TestRunRow.dataset_id, "test_case_type"
+        ),
+        TestRunRow.dataset_version,
+        TestRunRow.name,
+        TestRunRow.description,
+        TestRunRow.status,
+        _of_run(FlavorRow.name, FlavorRow.id == TestRunRow.flavor_id, "flavor_name"),
+        TestRunRow.include_outputs,
+        TestRunRow.case_count,
+        TestRunRow.done_count,
+        TestRunRow.case_filter,
+        TestRunRow.created_at,
+        TestRunRow.completed_at,
+        # A run's target evaluations and criteria come in its own row: one statement
+        # reads any number of runs whole.
+        _ids_of(TestRunEvaluation.evaluation_id, TestRunEvaluation.test_run_id).label(
+            "evaluation_ids"
+        ),
+        _ids_of(TestRunCriterion.criterion_id, TestRunCriterion.test_run_id).label("criterion_ids"),
     )
 
 
