@@ -54,6 +54,9 @@ class Project(Base):
     enable_review_insights: Mapped[bool] = mapped_column(
         Boolean, default=True, server_default=true()
     )
+    # Kept by a trigger on test_runs (migration 0009): a page of runs gives the total
+    # without counting them.
+    test_run_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class ApiKey(Base):

@@ -1,5 +1,6 @@
 """Test runs over REST beyond creation: list, read with summary, complete, subsets, export."""
 
+import asyncio
 import csv
 import io
 import uuid
@@ -36,6 +37,26 @@ async def test_runs_are_listed_newest_first_in_pages(api: Api) -> None:
     assert [r["id"] for r in only_qa["test_runs"]] == [made[2], made[0]]
     created = (await api.get("/test-runs", params={"status": "created"})).json()
     assert created["total"] == 3
+
+
+async def test_the_total_counts_every_run_made_at_once_and_only_the_projects(
+    api: Api, other_api: Api
+) -> None:
+    await api.dataset_with_cases("qa", [completion_example(1)])
+    await other_api.dataset_with_cases("qa", [completion_example(2)])
+    await other_api.create_run("qa")
+
+    made = await asyncio.gather(*(api.create_run("qa") for _ in range(12)))
+
+    assert all(r.status_code == 201 for r in made)
+    listed = (await api.get("/test-runs", params={"page_size": 1})).json()
+    assert listed["total"] == 12
+    empty_page = (await api.get("/test-runs", params={"page": 99})).json()
+    assert (empty_page["test_runs"], empty_page["total"]) == ([], 12)
+    query = "query($id: ID!) { project(id: $id) { testRuns(first: 1) { totalCount } } }"
+    counted = await api.graphql(query, {"id": api.project_id})
+    assert counted["data"]["project"]["testRuns"]["totalCount"] == 12
+    assert (await other_api.get("/test-runs")).json()["total"] == 1
 
 
 async def test_reading_a_run_gives_the_keys_the_sdks_read(api: Api) -> None:
