@@ -104,6 +104,15 @@ class Database:
         with self._untransacted.sync_engine.connect() as conn, conn.begin():
             return conn.execute(statement, values).all()
 
+    async def write_one(
+        self, statement: Executable, values: Mapping[str, Any] | None = None
+    ) -> Sequence[Row[Any]]:
+        """The rows one write statement returns, the statement its own transaction (no BEGIN
+        or COMMIT around it: on PostgreSQL two round trips fewer), in one hand-over. For a
+        write that needs nothing read first and notifies no one."""
+        async with self._write_lock or nullcontext(), _translate_unavailable():
+            return await greenlet_spawn(self._fetch, statement, values)
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction, committed when the block exits without an exception; what it

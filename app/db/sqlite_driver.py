@@ -8,7 +8,8 @@ can wait and runs the rest at once, in one piece, on the event loop's thread:
 
 - Reads never wait (WAL readers take no lock), nor do writes inside a transaction that
   already holds the write lock: they run inline.
-- ``BEGIN IMMEDIATE`` takes the write lock. It is tried inline without waiting; only if
+- ``BEGIN IMMEDIATE`` takes the write lock, and so does a write outside a transaction (a
+  statement that is its own transaction). It is tried inline without waiting; only if
   another process holds the lock does it wait for it in the thread.
 - Commits run inline. Automatic WAL checkpoints (disk I/O) are off on these connections;
   every ``CHECKPOINT_EVERY`` write commits a connection checkpoints in its thread instead.
@@ -36,6 +37,7 @@ from app import fast_paths
 
 CHECKPOINT_EVERY = 200
 _TAKES_WRITE_LOCK = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")
+_WRITES = ("INSERT", "UPDATE", "DELETE")
 
 Outcome = tuple[Any, list[Any], int, int | None]
 
@@ -55,12 +57,12 @@ def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) 
         cursor.close()
 
 
-def _without_waiting(conn: sqlite3.Connection, operation: str) -> Outcome:
+def _without_waiting(conn: sqlite3.Connection, operation: str, parameters: Any) -> Outcome:
     """``operation`` with the busy timeout at zero: SQLITE_BUSY at once instead of a wait."""
     (timeout,) = conn.execute("PRAGMA busy_timeout").fetchone()
     conn.execute("PRAGMA busy_timeout = 0")
     try:
-        return _run(conn, operation, None, many=False)
+        return _run(conn, operation, parameters, many=False)
     finally:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
 
@@ -108,13 +110,15 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
             conn = aio._conn
             if many:
                 outcome = await aio._execute(_run, conn, operation, parameters, True)
-            elif operation.startswith(_TAKES_WRITE_LOCK):
+            elif operation.startswith(_TAKES_WRITE_LOCK) or (
+                not conn.in_transaction and operation.startswith(_WRITES)
+            ):
                 try:
-                    outcome = _without_waiting(conn, operation)
+                    outcome = _without_waiting(conn, operation, parameters)
                 except sqlite3.OperationalError as error:
                     if not _is_busy(error):
                         raise
-                    outcome = await aio._execute(_run, conn, operation, None, False)
+                    outcome = await aio._execute(_run, conn, operation, parameters, False)
                 self._adapt_connection._writes += 1
             else:
                 outcome = _run(conn, operation, parameters, False)

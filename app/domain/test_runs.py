@@ -19,14 +19,19 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
+    literal_column,
     or_,
     select,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import ReturningInsert
 
 from app import metrics
 from app.db.engine import Database
 from app.db.tables import Dataset as DatasetRow
+from app.db.tables import DatasetVersion as DatasetVersionRow
 from app.db.tables import Flavor as FlavorRow
 from app.db.tables import Project as ProjectRow
 from app.db.tables import (
@@ -119,6 +124,13 @@ class NewTestRun:
     # Have the server run the cases (see app.domain.execution).
     execute: "Execute | None" = None
 
+    @property
+    def is_plain(self) -> bool:
+        """A run of the whole dataset and nothing more: no flavor, targets, filter or
+        execution (a field added later counts as more, unless left at its default)."""
+        plain = NewTestRun(self.dataset_name, self.include_outputs, self.name, self.description)
+        return self == plain
+
 
 @dataclass(frozen=True)
 class TestRun:
@@ -148,7 +160,67 @@ class TestRun:
         return None if self.case_filter is None else self.id
 
 
-_INSERT_RUN = insert(TestRunRow)
+# A run of the live dataset of that name, written in one statement that reads the dataset's
+# current version as it inserts: a run of a whole dataset needs nothing else, so it is
+# written without a transaction around it (see ``create_test_run``).
+_INSERT_RUN: ReturningInsert[str, int, int, str] = (
+    insert(TestRunRow)
+    .from_select(
+        [
+            TestRunRow.id,
+            TestRunRow.project_id,
+            TestRunRow.dataset_id,
+            TestRunRow.dataset_version,
+            TestRunRow.name,
+            TestRunRow.description,
+            TestRunRow.flavor_id,
+            TestRunRow.include_outputs,
+            TestRunRow.status,
+            TestRunRow.case_count,
+            TestRunRow.done_count,
+            TestRunRow.case_filter,
+            TestRunRow.created_at,
+        ],
+        select(
+            bindparam("id", type_=TestRunRow.id.type),
+            DatasetRow.project_id,
+            DatasetRow.id,
+            DatasetRow.version,
+            bindparam("name", type_=TestRunRow.name.type),
+            bindparam("description", type_=TestRunRow.description.type),
+            bindparam("flavor_id", type_=TestRunRow.flavor_id.type),
+            bindparam("include_outputs", type_=TestRunRow.include_outputs.type),
+            bindparam("status", type_=TestRunRow.status.type),
+            DatasetVersionRow.case_count,
+            literal(0),
+            bindparam("case_filter", type_=TestRunRow.case_filter.type),
+            bindparam("created_at", type_=TestRunRow.created_at.type),
+        )
+        .join(
+            DatasetVersionRow,
+            and_(
+                DatasetVersionRow.dataset_id == DatasetRow.id,
+                DatasetVersionRow.number == DatasetRow.version,
+            ),
+        )
+        .where(
+            DatasetRow.project_id == bindparam("project_id"),
+            DatasetRow.name == bindparam("dataset_name"),
+            DatasetRow.deleted_at.is_(None),
+        ),
+    )
+    .returning(
+        TestRunRow.dataset_id,
+        TestRunRow.dataset_version,
+        TestRunRow.case_count,
+        # Written out: SQLAlchemy neither correlates a subquery in an INSERT's RETURNING
+        # nor keeps its columns' table names there on SQLite.
+        literal_column(
+            "(SELECT datasets.test_case_type FROM datasets"
+            " WHERE datasets.id = test_runs.dataset_id)"
+        ),
+    )
+)
 
 
 def default_run_name(dataset_name: str, created_at: datetime) -> str:
@@ -171,11 +243,38 @@ async def create_test_run(
             )
     if new.description is not None:
         check_text(new.description, ("test_run_description",))
+    pid = claimed_project_id(principal, project_id)
     now = utcnow()
-    run_id = new_id()
+    run = TestRun(
+        id=new_id(),
+        project_id=pid,
+        dataset_id="",  # these four are the dataset's, known once the run is written
+        dataset_name=new.dataset_name,  # the name it is found by, exactly
+        dataset_version=0,
+        test_case_type=TestCaseType.COMPLETION,
+        name=new.name or default_run_name(new.dataset_name, now),
+        description=new.description or "",
+        status=TestRunStatus.CREATED,
+        flavor_name=new.flavor_name,
+        include_outputs=new.include_outputs,
+        case_count=0,
+        done_count=0,
+        target_evaluation_ids=(),
+        case_filter=None if new.case_filter is None else new.case_filter.as_dict(),
+        created_at=now,
+        completed_at=None,
+    )
     key = None if idempotency_key is None else idempotency.normalize_key(idempotency_key)
+    if key is None and new.is_plain:
+        # The plain run, the one SDKs make all day: one statement, its own transaction.
+        written = await db.write_one(_INSERT_RUN, _insert_values(run, None))
+        if written:
+            metrics.test_run_created()
+            return _written(run, written[0])
+        async with db.statement() as conn:
+            await dataset_named(conn, principal, pid, new.dataset_name)  # says which is missing
+        # The dataset was made just after the statement looked: made as any other run.
     async with db.write() as conn:
-        pid = claimed_project_id(principal, project_id)  # dataset_named checks it exists
         if key is not None:
             request = {"project_id": pid, **asdict(new)}
             earlier = await idempotency.claim(
@@ -183,6 +282,7 @@ async def create_test_run(
             )
             if earlier is not None:
                 return (await _runs(conn, _RUNS.where(TestRunRow.id == earlier)))[0]
+        # Checked in the order a caller reads its request: the dataset first.
         dataset = await dataset_named(conn, principal, pid, new.dataset_name)
         flavor_id = (
             None if new.flavor_name is None else await flavor_id_named(conn, pid, new.flavor_name)
@@ -190,64 +290,36 @@ async def create_test_run(
         evaluation_ids, criterion_ids = await resolve_target_ids(
             conn, pid, list(new.target_evaluation_ids), "target_evaluation_ids"
         )
-        subset = (
-            None
-            if new.case_filter is None
-            else await _choose_cases(conn, pid, dataset, new.case_filter)
-        )
-        run = TestRun(
-            id=run_id,
-            project_id=pid,
-            dataset_id=dataset.id,
-            dataset_name=dataset.name,
-            dataset_version=dataset.version,
-            test_case_type=dataset.test_case_type,
-            name=new.name or default_run_name(dataset.name, now),
-            description=new.description or "",
-            status=TestRunStatus.CREATED,
-            flavor_name=new.flavor_name,
-            include_outputs=new.include_outputs,
-            case_count=dataset.case_count if subset is None else len(subset),
-            done_count=0,
+        row = (await conn.execute(_INSERT_RUN, _insert_values(run, flavor_id))).first()
+        if row is None:  # deleted since it was read (PostgreSQL reads committed rows)
+            raise NotFound(f"dataset named {new.dataset_name!r} not found")
+        run = replace(
+            _written(run, row),
             target_evaluation_ids=tuple(sorted(evaluation_ids)),
-            case_filter=None if new.case_filter is None else new.case_filter.as_dict(),
-            created_at=now,
-            completed_at=None,
             target_criterion_ids=tuple(sorted(criterion_ids)),
-        )
-        await conn.execute(
-            _INSERT_RUN,
-            {
-                "id": run.id,
-                "project_id": pid,
-                "dataset_id": dataset.id,
-                "dataset_version": run.dataset_version,
-                "name": run.name,
-                "description": run.description,
-                "flavor_id": flavor_id,
-                "include_outputs": run.include_outputs,
-                "status": run.status.value,
-                "case_count": run.case_count,
-                "done_count": 0,
-                "case_filter": None if run.case_filter is None else dumps(run.case_filter),
-                "created_at": now,
-            },
         )
         if evaluation_ids:
             await conn.execute(
                 TestRunEvaluation.__table__.insert(),
-                [{"test_run_id": run_id, "evaluation_id": e} for e in evaluation_ids],
+                [{"test_run_id": run.id, "evaluation_id": e} for e in evaluation_ids],
             )
         if criterion_ids:
             await conn.execute(
                 TestRunCriterion.__table__.insert(),
-                [{"test_run_id": run_id, "criterion_id": c} for c in criterion_ids],
+                [{"test_run_id": run.id, "criterion_id": c} for c in criterion_ids],
             )
-        if subset:
+        if new.case_filter is not None:
+            # Chosen from the version the run pinned as it was written.
+            pinned = replace(dataset, version=run.dataset_version)
+            subset = await _choose_cases(conn, pid, pinned, new.case_filter)
             await conn.execute(
                 TestRunCase.__table__.insert(),
-                [{"test_run_id": run_id, "test_case_id": case_id} for case_id in subset],
+                [{"test_run_id": run.id, "test_case_id": case_id} for case_id in subset],
             )
+            await conn.execute(
+                update(TestRunRow).where(TestRunRow.id == run.id).values(case_count=len(subset))
+            )
+            run = replace(run, case_count=len(subset))
         if new.execute is not None:
             from app.domain import execution  # it builds on this module
 
@@ -255,9 +327,36 @@ async def create_test_run(
             await execution.start_execution(conn, run, new.execute, cases)
             run = replace(run, status=TestRunStatus.RUNNING)
         if key is not None:
-            await idempotency.remember(conn, principal, key, run_id)
+            await idempotency.remember(conn, principal, key, run.id)
     metrics.test_run_created()  # committed; a repeat answered by its idempotency key is not
     return run
+
+
+def _insert_values(run: TestRun, flavor_id: str | None) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "project_id": run.project_id,
+        "dataset_name": run.dataset_name,
+        "name": run.name,
+        "description": run.description,
+        "flavor_id": flavor_id,
+        "include_outputs": run.include_outputs,
+        "status": run.status.value,
+        "case_filter": None if run.case_filter is None else dumps(run.case_filter),
+        "created_at": run.created_at,
+    }
+
+
+def _written(run: TestRun, row: Row[*tuple[Any, ...]]) -> TestRun:
+    """The run with what ``_INSERT_RUN`` took from its dataset."""
+    dataset_id, version, case_count, test_case_type = row
+    return replace(
+        run,
+        dataset_id=dataset_id,
+        dataset_version=version,
+        case_count=case_count,
+        test_case_type=TestCaseType(test_case_type),
+    )
 
 
 async def _choose_cases(

@@ -1,0 +1,136 @@
+"""A run of a whole dataset is written by one statement that is its own transaction
+(``Database.write_one``): no BEGIN or COMMIT around it. These tests fail if that path
+silently stops being used, and check what SQLite needs of such a write: it waits for another
+process's write lock off the event loop, and it counts toward the WAL checkpoints."""
+
+import asyncio
+import sqlite3
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
+
+from app.db.sqlite_driver import CHECKPOINT_EVERY
+from app.main import create_app
+from app.settings import Settings
+from tests.support import Api, assert_problem, completion_example, create_evaluation
+
+
+@contextmanager
+def statements_run(app: FastAPI) -> Iterator[list[str]]:
+    """Every statement the app's engine sends, BEGIN and COMMIT included where they are
+    statements (SQLite; asyncpg begins and commits with calls of its own)."""
+    statements: list[str] = []
+    engine = app.state.db.engine.sync_engine
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.lstrip().split(None, 2)[0].upper())
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+async def test_a_run_of_a_whole_dataset_is_one_insert_without_a_transaction(
+    api: Api, app: FastAPI
+) -> None:
+    await api.dataset_with_cases("qa", [completion_example(i) for i in range(3)])
+    await api.create_run("qa")  # the key is read and kept
+
+    with statements_run(app) as plain:
+        made = await api.create_run("qa", test_run_name="plain")
+    assert made.status_code == 201, made.text
+    assert len(made.json()["test_cases"]) == 3
+    # The run, written as it reads the dataset; then its cases.
+    assert plain == ["INSERT", "SELECT"]
+
+    evaluation = (await create_evaluation(api, "correct", "boolean"))["id"]
+    with statements_run(app) as targeted:
+        made = await api.create_run("qa", target_evaluation_ids=[evaluation])
+    assert made.status_code == 201, made.text
+    # Anything more than the run's row is written in a transaction, checked first.
+    assert targeted.count("INSERT") == 2
+    if app.state.db.is_sqlite:
+        assert targeted[0] == "BEGIN"
+
+
+async def test_a_missing_dataset_or_project_is_404_and_writes_nothing(
+    api: Api, other_api: Api
+) -> None:
+    await other_api.dataset_with_cases("theirs", [completion_example(0)])
+    missing = await api.create_run("nope")
+    assert_problem(missing, 404, "not_found")
+    assert "nope" in missing.json()["detail"]
+    # Another project's dataset, through this key: that project is not there for it.
+    foreign = await api.client.post(
+        f"/api/v2/projects/{other_api.project_id}/test-runs",
+        json={"dataset_name": "theirs"},
+        headers={"Authorization": f"Bearer {api.key}"},
+    )
+    assert_problem(foreign, 404, "not_found")
+    assert "project" in foreign.json()["detail"]
+    assert (await api.get("/test-runs")).json()["total"] == 0
+    assert (await other_api.get("/test-runs")).json()["total"] == 0
+
+
+def _sqlite_path(settings: Settings) -> Path:
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("a SQLite file")
+    return Path(settings.database_url.split("///", 1)[1])
+
+
+async def test_a_plain_create_waits_for_another_process_without_holding_up_the_server(
+    api: Api, settings: Settings
+) -> None:
+    path = _sqlite_path(settings)
+    await api.dataset_with_cases("qa", [completion_example(0)])
+    app = create_app(settings)
+    locker = sqlite3.connect(path, isolation_level=None)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client:
+            served = Api(client, api.key, api.project_id)
+            await served.get("/datasets")  # authenticate once, so the key is not what waits
+            locker.execute("BEGIN IMMEDIATE")  # another process writing
+            creating = asyncio.create_task(served.create_run("qa"))
+            await asyncio.sleep(0.05)
+            # The create waits for the lock in the driver's thread; the loop serves on.
+            health = await asyncio.wait_for(client.get("/healthz"), timeout=2)
+            assert health.status_code == 200
+            assert not creating.done()
+            locker.execute("ROLLBACK")
+            made = await asyncio.wait_for(creating, timeout=5)
+    finally:
+        locker.close()
+        await app.state.db.dispose()
+    assert made.status_code == 201, made.text
+
+
+def _log_restarts(wal: Path) -> int:
+    """The write-ahead log's checkpoint sequence number: one more each time a checkpoint
+    let it start over."""
+    return int(struct.unpack(">I", wal.read_bytes()[12:16])[0])
+
+
+async def test_plain_creates_keep_the_write_ahead_log_checkpointed(
+    api: Api, settings: Settings
+) -> None:
+    """Automatic checkpoints are off on the app's connections; every CHECKPOINT_EVERY writes
+    one is run. Runs written without a transaction count among those writes, or the log
+    would grow with every run made."""
+    path = _sqlite_path(settings)
+    await api.dataset_with_cases("qa", [completion_example(0)])
+    wal = path.with_name(path.name + "-wal")
+    before = _log_restarts(wal)
+    for _ in range(2 * CHECKPOINT_EVERY):
+        assert (await api.create_run("qa")).status_code == 201
+    assert _log_restarts(wal) > before
