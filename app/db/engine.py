@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Executable, Row, event, exc
 from sqlalchemy.engine import Connection, Engine, ExceptionContext, make_url
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.util import greenlet_spawn
 
 from app.db import sqlite_driver
+from app.db.asyncpg_direct import DirectStatements
 from app.db.errors import Unavailable
 from app.db.notifications import Notifier, create_notifier, take_pending
 from app.settings import Settings
@@ -75,6 +76,10 @@ class Database:
         # of in SQLite's sleeping busy handler, keeps their latency low and fair; writers in
         # other processes are still serialised by SQLite's own lock and busy_timeout.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # One-statement reads and writes on asyncpg itself, on PostgreSQL (a fast path). Off
+        # with traces: their spans per statement come from SQLAlchemy's events.
+        direct = settings.fast_asyncpg and not settings.otel_exporter_otlp_endpoint
+        self._direct = DirectStatements(self.engine) if direct and not self.is_sqlite else None
         # Tells subscribers what committed transactions changed (see notifications.py).
         self.notifier: Notifier = create_notifier(settings)
 
@@ -98,7 +103,7 @@ class Database:
         """The rows of one read statement, run as ``statement()`` runs it, and all of it in
         one hand-over to SQLAlchemy's synchronous core."""
         async with _translate_unavailable():
-            return await greenlet_spawn(self._fetch, statement, values)
+            return await self._one(statement, values)
 
     def _fetch(self, statement: Executable, values: Mapping[str, Any] | None) -> Sequence[Row[Any]]:
         with self._untransacted.sync_engine.connect() as conn, conn.begin():
@@ -111,7 +116,17 @@ class Database:
         or COMMIT around it: on PostgreSQL two round trips fewer), in one hand-over. For a
         write that needs nothing read first and notifies no one."""
         async with self._write_lock or nullcontext(), _translate_unavailable():
-            return await greenlet_spawn(self._fetch, statement, values)
+            return await self._one(statement, values)
+
+    async def _one(
+        self, statement: Executable, values: Mapping[str, Any] | None
+    ) -> Sequence[Row[Any]]:
+        direct = self._direct
+        compiled = None if direct is None else direct.compiled(statement)
+        if direct is not None and compiled is not None:
+            # Named tuples, read as rows are (by key, by position).
+            return cast(Sequence[Row[Any]], await direct.run(compiled, values))
+        return await greenlet_spawn(self._fetch, statement, values)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:

@@ -40,25 +40,33 @@ def statements_run(app: FastAPI) -> Iterator[list[str]]:
 
 
 async def test_a_run_of_a_whole_dataset_is_one_insert_without_a_transaction(
-    api: Api, app: FastAPI
+    api: Api, settings: Settings
 ) -> None:
     await api.dataset_with_cases("qa", [completion_example(i) for i in range(3)])
-    await api.create_run("qa")  # the key is read and kept
+    evaluation = (await create_evaluation(api, "correct", "boolean"))["id"]
+    # Every statement through SQLAlchemy, where its events see them.
+    app = create_app(settings.model_copy(update={"fast_asyncpg": False}))
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client:
+            served = Api(client, api.key, api.project_id)
+            await served.create_run("qa")  # the key is read and kept
+            with statements_run(app) as plain:
+                made = await served.create_run("qa", test_run_name="plain")
+            with statements_run(app) as targeted:
+                targets = await served.create_run("qa", target_evaluation_ids=[evaluation])
+    finally:
+        await app.state.db.dispose()
 
-    with statements_run(app) as plain:
-        made = await api.create_run("qa", test_run_name="plain")
     assert made.status_code == 201, made.text
     assert len(made.json()["test_cases"]) == 3
     # The run, written as it reads the dataset; then its cases.
     assert plain == ["INSERT", "SELECT"]
-
-    evaluation = (await create_evaluation(api, "correct", "boolean"))["id"]
-    with statements_run(app) as targeted:
-        made = await api.create_run("qa", target_evaluation_ids=[evaluation])
-    assert made.status_code == 201, made.text
     # Anything more than the run's row is written in a transaction, checked first.
+    assert targets.status_code == 201, targets.text
     assert targeted.count("INSERT") == 2
-    if app.state.db.is_sqlite:
+    if settings.is_sqlite:
         assert targeted[0] == "BEGIN"
 
 

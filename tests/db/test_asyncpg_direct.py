@@ -1,0 +1,131 @@
+"""One-statement reads and writes on PostgreSQL run on asyncpg itself (app/db/asyncpg_direct.py,
+a fast path): they give the rows SQLAlchemy's execution gives, value for value and type for
+type, fail as it fails, and recover from a cut connection as it does."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, exc, func, insert, select
+from sqlalchemy.engine import make_url
+
+from app import fast_paths
+from app.db.engine import Database
+from app.db.errors import Unavailable
+from app.db.tables import Project as ProjectRow
+from app.domain import keys, projects
+from app.domain.datasets import fetch_cases
+from app.domain.test_runs import _PROJECT_RUNS_WITH_DETAILS
+from app.settings import Settings
+from tests.support import Api, TcpProxy, completion_example
+
+
+@pytest.fixture
+async def plain_db(settings: Settings) -> AsyncIterator[Database]:
+    """The same database, every statement through SQLAlchemy."""
+    if settings.is_sqlite:
+        pytest.skip("asyncpg is PostgreSQL's driver")
+    database = Database(settings.model_copy(update={"fast_asyncpg": False}))
+    yield database
+    await database.dispose()
+
+
+def _as_read(rows: Any) -> list[tuple[tuple[str, ...], tuple[Any, ...], tuple[type, ...]]]:
+    return [(tuple(r._fields), tuple(r), tuple(type(v) for v in r)) for r in rows]
+
+
+async def test_reads_give_what_sqlalchemy_gives(api: Api, db: Database, plain_db: Database) -> None:
+    dataset = await api.dataset_with_cases("qa", [completion_example(i) for i in range(4)])
+    await api.create_run("qa")
+    project = {"project_id": api.project_id}
+    before = fast_paths.used[fast_paths.ASYNCPG_DIRECT]
+
+    direct = await db.fetch(
+        select(ProjectRow).where(ProjectRow.id == bindparam("project_id")), project
+    )
+    assert fast_paths.used[fast_paths.ASYNCPG_DIRECT] == before + 1
+    plain = await plain_db.fetch(
+        select(ProjectRow).where(ProjectRow.id == bindparam("project_id")), project
+    )
+    assert _as_read(direct) == _as_read(plain)
+    assert isinstance(direct[0].id, str)
+    assert direct[0].created_at.tzinfo is not None
+
+    version = dataset.get("version", 1)
+    cases = await fetch_cases(db, dataset["id"], version, limit=3)
+    assert fast_paths.used[fast_paths.ASYNCPG_DIRECT] == before + 2
+    assert len(cases) == 3
+    assert _as_read(cases) == _as_read(await fetch_cases(plain_db, dataset["id"], version, limit=3))
+
+    assert await projects.get_project(
+        db, keys.OPERATOR, api.project_id
+    ) == await projects.get_project(plain_db, keys.OPERATOR, api.project_id)
+
+
+async def test_a_statement_whose_sql_depends_on_its_values_is_left_to_sqlalchemy(
+    api: Api, db: Database, plain_db: Database
+) -> None:
+    before = fast_paths.used[fast_paths.ASYNCPG_DIRECT]
+    values = {"project_id": api.project_id, "offset": 0, "limit": 2}
+    rows = await db.fetch(_PROJECT_RUNS_WITH_DETAILS, values)  # a literal LIMIT and OFFSET
+    assert rows == []
+    assert fast_paths.used[fast_paths.ASYNCPG_DIRECT] == before
+
+
+async def test_a_write_returns_what_it_wrote_and_refusals_are_sqlalchemys_errors(
+    api: Api, db: Database, plain_db: Database
+) -> None:
+    await api.dataset_with_cases("qa", [completion_example(0), completion_example(1)])
+    made = await api.create_run("qa")
+    assert made.status_code == 201, made.text
+    listed = (await api.get(f"/test-runs/id/{made.json()['test_run_id']}")).json()
+    assert listed["name"] == made.json()["test_run_name"]
+
+    new = insert(ProjectRow).values(
+        id=bindparam("id"), name="twice", created_at=func.now(), is_private=False
+    )
+    for database in (db, plain_db):
+        with pytest.raises(exc.IntegrityError):
+            await database.write_one(new, {"id": api.project_id})
+
+
+async def test_a_statement_over_its_time_fails_as_through_sqlalchemy(settings: Settings) -> None:
+    if settings.is_sqlite:
+        pytest.skip("asyncpg is PostgreSQL's driver")
+    sleep = select(func.pg_sleep(bindparam("seconds")))
+    raised = []
+    for fast in (True, False):
+        update = {"db_statement_timeout_ms": 50, "fast_asyncpg": fast}
+        database = Database(settings.model_copy(update=update))
+        try:
+            with pytest.raises(exc.DBAPIError) as failed:
+                await database.fetch(sleep, {"seconds": 1})
+            raised.append((type(failed.value), type(failed.value.orig), str(failed.value.orig)))
+            assert (await database.fetch(sleep, {"seconds": 0}))[0][0] is None  # and it goes on
+        finally:
+            await database.dispose()
+    assert raised[0] == raised[1]
+    assert "statement timeout" in raised[0][2]
+
+
+async def test_a_cut_connection_fails_the_statement_that_finds_it_and_no_other(
+    api: Api, settings: Settings, tmp_path: Path
+) -> None:
+    if settings.is_sqlite:
+        pytest.skip("asyncpg is PostgreSQL's driver")
+    url = make_url(settings.database_url)
+    proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    database = Database(Settings(database_url=proxied, data_dir=tmp_path))
+    try:
+        assert await projects.get_project(database, keys.OPERATOR, api.project_id)  # one pooled
+        proxy.disable()  # cut it, as a restarted database or a proxy's idle timeout does
+        proxy.enable()
+        with pytest.raises(Unavailable):
+            await projects.get_project(database, keys.OPERATOR, api.project_id)
+        found = await projects.get_project(database, keys.OPERATOR, api.project_id)
+        assert found.id == api.project_id
+    finally:
+        await database.dispose()
+        await proxy.close()
