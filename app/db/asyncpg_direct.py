@@ -15,8 +15,9 @@ objects) on top of asyncpg's own ``fetch``, which takes about 0.1 ms with the ro
   wrapped); a connection that breaks is thrown away and the pool renewed, as SQLAlchemy does
   on a disconnect.
 
-A statement whose SQL depends on its values (an expanding ``IN``, a literal ``LIMIT``) is
-left to SQLAlchemy. Each statement run here counts ``fast_paths.ASYNCPG_DIRECT``.
+A statement whose SQL depends on its values in other ways than whole numbers written as
+literals (an expanding ``IN``) is left to SQLAlchemy. Each statement run here counts
+``fast_paths.ASYNCPG_DIRECT``.
 """
 
 from collections import namedtuple
@@ -47,6 +48,18 @@ class _Compiled:
     binds: tuple[Processor, ...]
     results: tuple[Processor, ...]
     row: Any  # a namedtuple class
+    # Parameters written into the SQL as literals (``literal_execute``: a page's LIMIT and
+    # OFFSET, so that PostgreSQL keeps one plan per page); only whole numbers are.
+    literals: tuple[str, ...]
+
+    def sql_for(self, values: Mapping[str, Any]) -> str | None:
+        sql = self.sql
+        for name in self.literals:
+            value = values.get(name)
+            if type(value) is not int:
+                return None  # SQLAlchemy renders it
+            sql = sql.replace(f"__[POSTCOMPILE_{name}]", str(value))
+        return sql
 
 
 class DirectStatements:
@@ -56,9 +69,10 @@ class DirectStatements:
         self._compiled: dict[int, _Compiled | None] = {}
 
     async def run(
-        self, compiled: _Compiled, values: Mapping[str, Any] | None
+        self, compiled: _Compiled, sql: str, values: Mapping[str, Any] | None
     ) -> Sequence[tuple[Any, ...]]:
-        """The rows of a statement ``compiled`` took."""
+        """The rows of a statement ``compiled`` took, whose ``sql_for`` these values is
+        ``sql``."""
         given = compiled.compiled.construct_params(dict(values or {}))
         args = [
             given[name] if process is None else process(given[name])
@@ -70,7 +84,7 @@ class DirectStatements:
             disconnect = self.dialect.is_disconnect(error, None, None)
             raise self._wrapped(error, disconnect) from error
         try:
-            records = await cast(Any, pooled.driver_connection).fetch(compiled.sql, *args)
+            records = await cast(Any, pooled.driver_connection).fetch(sql, *args)
         except Exception as error:
             await self._failed(pooled, error)
         pooled.close()  # back to the pool: no transaction was begun, so nothing to reset
@@ -135,9 +149,10 @@ class DirectStatements:
         made: _Compiled | None = None
         # Its columns, when it is a SELECT or has a RETURNING (text() has none to say).
         exported = getattr(statement, "exported_columns", None)
-        fixed_sql = not compiled.literal_execute_params and not compiled.post_compile_params
-        if exported is not None and fixed_sql:
-            names = tuple(compiled.positiontup or ())
+        literals = tuple(p.key for p in compiled.literal_execute_params)
+        expanding = compiled.post_compile_params - compiled.literal_execute_params
+        if exported is not None and not expanding:
+            names = tuple(n for n in compiled.positiontup or () if n not in literals)
             columns = list(exported)
             made = _Compiled(
                 statement=statement,
@@ -155,6 +170,7 @@ class DirectStatements:
                     for c in columns
                 ),
                 row=namedtuple("Row", [c.key for c in columns], rename=True),
+                literals=literals,
             )
         self._compiled[id(statement)] = made
         return made

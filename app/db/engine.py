@@ -123,9 +123,10 @@ class Database:
     ) -> Sequence[Row[Any]]:
         direct = self._direct
         compiled = None if direct is None else direct.compiled(statement)
-        if direct is not None and compiled is not None:
+        sql = None if compiled is None else compiled.sql_for(values or {})
+        if direct is not None and compiled is not None and sql is not None:
             # Named tuples, read as rows are (by key, by position).
-            return cast(Sequence[Row[Any]], await direct.run(compiled, values))
+            return cast(Sequence[Row[Any]], await direct.run(compiled, sql, values))
         return await greenlet_spawn(self._fetch, statement, values)
 
     @asynccontextmanager

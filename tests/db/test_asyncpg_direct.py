@@ -63,14 +63,25 @@ async def test_reads_give_what_sqlalchemy_gives(api: Api, db: Database, plain_db
     ) == await projects.get_project(plain_db, keys.OPERATOR, api.project_id)
 
 
-async def test_a_statement_whose_sql_depends_on_its_values_is_left_to_sqlalchemy(
+async def test_a_page_written_with_its_limit_as_a_literal_reads_the_same(
     api: Api, db: Database, plain_db: Database
 ) -> None:
+    await api.dataset_with_cases("qa", [completion_example(0)])
+    for _ in range(5):
+        assert (await api.create_run("qa")).status_code == 201
     before = fast_paths.used[fast_paths.ASYNCPG_DIRECT]
-    values = {"project_id": api.project_id, "offset": 0, "limit": 2}
-    rows = await db.fetch(_PROJECT_RUNS_WITH_DETAILS, values)  # a literal LIMIT and OFFSET
-    assert rows == []
-    assert fast_paths.used[fast_paths.ASYNCPG_DIRECT] == before
+    for offset, limit in ((0, 2), (2, 2), (4, 2), (0, 10)):
+        values = {"project_id": api.project_id, "offset": offset, "limit": limit}
+        direct = await db.fetch(_PROJECT_RUNS_WITH_DETAILS, values)  # LIMIT and OFFSET literal
+        assert _as_read(direct) == _as_read(
+            await plain_db.fetch(_PROJECT_RUNS_WITH_DETAILS, values)
+        )
+        assert len(direct) == min(limit, 5 - offset)
+    assert fast_paths.used[fast_paths.ASYNCPG_DIRECT] == before + 4
+    # Only whole numbers are written into SQL here; anything else is SQLAlchemy's to render.
+    values = {"project_id": api.project_id, "offset": 0, "limit": True}
+    await db.fetch(_PROJECT_RUNS_WITH_DETAILS, values)
+    assert fast_paths.used[fast_paths.ASYNCPG_DIRECT] == before + 4
 
 
 async def test_a_write_returns_what_it_wrote_and_refusals_are_sqlalchemys_errors(
