@@ -32,6 +32,7 @@ from app import fast_paths
 from app.api import errors
 from app.api.auth import bearer_principal, database, settings
 from app.api.graphql.context import get_context
+from app.api.graphql.media import is_json
 from app.api.graphql.schema import Router
 from app.api.rest import test_runs
 from app.api.rest.models import MAX_INT, CreateTestRunRequest
@@ -40,7 +41,6 @@ from app.errors import ServiceError
 
 _RUNS_PATH = re.compile(r"/api/v2/projects/([^/]+)/test-runs")
 _POSITIVE_INT = re.compile(r"[1-9][0-9]{0,18}")
-_JSON = re.compile(rb"application/json\s*(;.*)?", re.IGNORECASE)
 
 Handler = Callable[[Request, dict[str, str]], Awaitable[Response | None]]
 
@@ -176,7 +176,7 @@ def _acceptable(request: Request) -> bool:
     """A body, when there is one, is declared JSON (FastAPI reads others differently)."""
     if request.method != "POST":
         return True
-    return _JSON.fullmatch(request.headers.get("content-type", "").encode()) is not None
+    return is_json(request.headers.get("content-type"))
 
 
 def _route(router: APIRouter, method: str, path: str) -> APIRoute:

@@ -156,6 +156,12 @@ class ErrorCodes(MaskErrors):
             extensions={"code": "INTERNAL_ERROR", "requestId": request_id},
         )
 
+    def _process_result(self, result: object) -> None:
+        # MaskErrors' own check (an isinstance of a runtime protocol) costs more than a
+        # small operation's resolver; most results have no errors to look at.
+        if getattr(result, "errors", None):
+            super()._process_result(result)
+
     def on_operation(self) -> Iterator[None]:
         yield from super().on_operation()
         request = current_request()

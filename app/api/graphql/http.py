@@ -25,14 +25,13 @@ from starlette.websockets import WebSocket
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
-from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from app.api.errors import HTTP_CODES, graphql_error
 from app.api.graphql.context import Context as RequestContext
-from app.api.graphql.media import GRAPHQL_RESPONSE_JSON, JSON, response_media_type
+from app.api.graphql.media import GRAPHQL_RESPONSE_JSON, JSON, is_json, response_media_type
 from app.db.errors import Unavailable
 from app.domain import persisted_queries
 
@@ -112,12 +111,10 @@ class GraphQLOverHTTP(GraphQLRouter[Any, None]):
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
-        if request.method == "POST":
-            content_type, _ = parse_content_type(request.content_type or "")
-            if content_type != JSON:
-                raise HTTPException(
-                    415, "send the operation as JSON with 'Content-Type: application/json'"
-                )
+        if request.method == "POST" and not is_json(request.content_type):
+            raise HTTPException(
+                415, "send the operation as JSON with 'Content-Type: application/json'"
+            )
         try:
             parsed = await super().parse_http_body(request)
         except AttributeError:  # JSON, but not an object (or a list of them)

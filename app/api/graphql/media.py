@@ -5,8 +5,16 @@ it at least as much as for ``application/json``; ``application/json`` otherwise,
 ``*/*`` or no ``Accept`` at all (what clients that predate the spec understand).
 """
 
+import re
+
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
+_JSON_CONTENT = re.compile(r"application/json\s*(;.*)?", re.IGNORECASE | re.DOTALL)
+
+
+def is_json(content_type: str | None) -> bool:
+    """A ``Content-Type`` of JSON, with or without parameters (a charset)."""
+    return content_type is not None and _JSON_CONTENT.fullmatch(content_type.strip()) is not None
 
 
 def response_media_type(accept: str | None) -> str:
