@@ -4,8 +4,8 @@ A fast path bypasses or overrides a library for speed (see docs/DESIGN.md, "Fast
 their fences"); each can be turned off by a setting, and counts here each time it actually
 served something: a page of test cases projected, a SQLite statement run inline, a parsed
 query reused, a REST body rendered from stored JSON, a busy route called directly, a
-PostgreSQL statement run on asyncpg itself. The counts
-are process-wide and only ever grow, so a reader compares them before and after what it does.
+statement run on the driver itself. The counts are process-wide and only ever grow, so a
+reader compares them before and after what it does.
 """
 
 from collections import Counter
@@ -15,6 +15,6 @@ SQLITE_INLINE = "sqlite_inline"  # a statement run on the event loop's thread
 QUERY_CACHE = "query_cache"  # a query text served parsed and validated from the cache
 FAST_JSON = "fast_json"  # a REST body (or page of one) rendered from stored JSON text
 DIRECT_ROUTE = "direct_route"  # a request answered without FastAPI's request handling
-ASYNCPG_DIRECT = "asyncpg_direct"  # a statement run on asyncpg without SQLAlchemy's execution
+DIRECT_STATEMENT = "direct_statement"  # a statement run on the driver, not SQLAlchemy's execution
 
 used: Counter[str] = Counter()

@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     fast_query_cache: bool = True
     fast_json: bool = True
     fast_routes: bool = True
-    fast_asyncpg: bool = True
+    fast_statements: bool = True
     # On SIGTERM the server stops accepting and gives requests in flight this long to finish.
     shutdown_timeout_seconds: float = Field(default=30.0, gt=0)
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.util import greenlet_spawn
 
 from app.db import sqlite_driver
-from app.db.asyncpg_direct import DirectStatements
+from app.db.direct_statements import DirectStatements
 from app.db.errors import Unavailable
 from app.db.notifications import Notifier, create_notifier, take_pending
 from app.settings import Settings
@@ -76,10 +76,15 @@ class Database:
         # of in SQLite's sleeping busy handler, keeps their latency low and fair; writers in
         # other processes are still serialised by SQLite's own lock and busy_timeout.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
-        # One-statement reads and writes on asyncpg itself, on PostgreSQL (a fast path). Off
-        # with traces: their spans per statement come from SQLAlchemy's events.
-        direct = settings.fast_asyncpg and not settings.otel_exporter_otlp_endpoint
-        self._direct = DirectStatements(self.engine) if direct and not self.is_sqlite else None
+        # One-statement reads and writes on the driver itself (a fast path; on SQLite through
+        # the fast driver's adapter). Off with traces: their spans per statement come from
+        # SQLAlchemy's events.
+        direct = (
+            settings.fast_statements
+            and not settings.otel_exporter_otlp_endpoint
+            and (settings.fast_sqlite_driver or not self.is_sqlite)
+        )
+        self._direct = DirectStatements(self.engine) if direct else None
         # Tells subscribers what committed transactions changed (see notifications.py).
         self.notifier: Notifier = create_notifier(settings)
 

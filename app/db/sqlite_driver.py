@@ -148,16 +148,29 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
             return
         self._connection._conn.commit()
         if self._writes >= CHECKPOINT_EVERY:
-            self._writes = 0
-            await_(
-                self._connection._execute(
-                    _run, self._connection._conn, "PRAGMA wal_checkpoint(PASSIVE)", None, False
-                )
-            )
+            await_(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        self._writes = 0
+        await self._connection._execute(
+            _run, self._connection._conn, "PRAGMA wal_checkpoint(PASSIVE)", None, False
+        )
 
     def rollback(self) -> None:
         if self._connection._connection:
             self._connection._conn.rollback()
+
+    async def run_alone(self, operation: str, parameters: Any) -> list[Any]:
+        """The rows of one statement outside any transaction, run as a cursor runs it (a
+        write waits for another process's lock off the loop), without SQLAlchemy's
+        execution around it (``app.db.direct_statements``); a write counts toward the
+        checkpoints as a committed transaction does."""
+        cursor = _Cursor(self)
+        await cursor._statement(operation, parameters, many=False)
+        rows = list(cursor._rows)
+        if self._writes >= CHECKPOINT_EVERY:
+            await self._checkpoint()
+        return rows
 
 
 class Dbapi(AsyncAdapt_aiosqlite_dbapi):

@@ -28,7 +28,7 @@ ALL_OFF = {
     "fast_query_cache": False,
     "fast_json": False,
     "fast_routes": False,
-    "fast_asyncpg": False,
+    "fast_statements": False,
 }
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -215,7 +215,7 @@ async def test_all_fast_paths_off_answer_the_same(
     assert used_fast[fast_paths.FAST_JSON] > 0
     assert used_fast[fast_paths.DIRECT_ROUTE] > 0
     assert (used_fast[fast_paths.SQLITE_INLINE] > 0) is settings.is_sqlite
-    assert (used_fast[fast_paths.ASYNCPG_DIRECT] > 0) is not settings.is_sqlite
+    assert used_fast[fast_paths.DIRECT_STATEMENT] > 0
     assert +used_plain == Counter()
 
 
@@ -225,7 +225,7 @@ SETTING_OF = {
     fast_paths.QUERY_CACHE: "fast_query_cache",
     fast_paths.FAST_JSON: "fast_json",
     fast_paths.DIRECT_ROUTE: "fast_routes",
-    fast_paths.ASYNCPG_DIRECT: "fast_asyncpg",
+    fast_paths.DIRECT_STATEMENT: "fast_statements",
 }
 
 
@@ -250,7 +250,9 @@ async def test_each_setting_turns_off_its_fast_path_alone(
         await run.api.client.aclose()
         await application.state.db.dispose()
     assert used[path] == 0
-    # Each backend has a fast path of its own.
-    other_backends = {fast_paths.ASYNCPG_DIRECT if settings.is_sqlite else fast_paths.SQLITE_INLINE}
-    others = set(SETTING_OF) - {path} - other_backends
+    others = set(SETTING_OF) - {path}
+    if not settings.is_sqlite:
+        others.discard(fast_paths.SQLITE_INLINE)  # SQLite's own
+    elif path == fast_paths.SQLITE_INLINE:
+        others.discard(fast_paths.DIRECT_STATEMENT)  # on SQLite it runs through that driver
     assert all(used[other] > 0 for other in others), used

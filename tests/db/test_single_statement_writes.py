@@ -45,7 +45,7 @@ async def test_a_run_of_a_whole_dataset_is_one_insert_without_a_transaction(
     await api.dataset_with_cases("qa", [completion_example(i) for i in range(3)])
     evaluation = (await create_evaluation(api, "correct", "boolean"))["id"]
     # Every statement through SQLAlchemy, where its events see them.
-    app = create_app(settings.model_copy(update={"fast_asyncpg": False}))
+    app = create_app(settings.model_copy(update={"fast_statements": False}))
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver"

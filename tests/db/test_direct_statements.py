@@ -1,6 +1,7 @@
-"""One-statement reads and writes on PostgreSQL run on asyncpg itself (app/db/asyncpg_direct.py,
-a fast path): they give the rows SQLAlchemy's execution gives, value for value and type for
-type, fail as it fails, and recover from a cut connection as it does."""
+"""One-statement reads and writes run on the driver itself (app/db/direct_statements.py, a
+fast path): they give the rows SQLAlchemy's execution gives, value for value and type for
+type, fail as it fails, and recover from a cut connection as it does. (How a write waits for
+SQLite's lock and counts toward its checkpoints: tests/db/test_single_statement_writes.py.)"""
 
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,9 +25,7 @@ from tests.support import Api, TcpProxy, completion_example
 @pytest.fixture
 async def plain_db(settings: Settings) -> AsyncIterator[Database]:
     """The same database, every statement through SQLAlchemy."""
-    if settings.is_sqlite:
-        pytest.skip("asyncpg is PostgreSQL's driver")
-    database = Database(settings.model_copy(update={"fast_asyncpg": False}))
+    database = Database(settings.model_copy(update={"fast_statements": False}))
     yield database
     await database.dispose()
 
@@ -39,12 +38,12 @@ async def test_reads_give_what_sqlalchemy_gives(api: Api, db: Database, plain_db
     dataset = await api.dataset_with_cases("qa", [completion_example(i) for i in range(4)])
     await api.create_run("qa")
     project = {"project_id": api.project_id}
-    before = fast_paths.used[fast_paths.ASYNCPG_DIRECT]
+    before = fast_paths.used[fast_paths.DIRECT_STATEMENT]
 
     direct = await db.fetch(
         select(ProjectRow).where(ProjectRow.id == bindparam("project_id")), project
     )
-    assert fast_paths.used[fast_paths.ASYNCPG_DIRECT] == before + 1
+    assert fast_paths.used[fast_paths.DIRECT_STATEMENT] == before + 1
     plain = await plain_db.fetch(
         select(ProjectRow).where(ProjectRow.id == bindparam("project_id")), project
     )
@@ -54,7 +53,7 @@ async def test_reads_give_what_sqlalchemy_gives(api: Api, db: Database, plain_db
 
     version = dataset.get("version", 1)
     cases = await fetch_cases(db, dataset["id"], version, limit=3)
-    assert fast_paths.used[fast_paths.ASYNCPG_DIRECT] == before + 2
+    assert fast_paths.used[fast_paths.DIRECT_STATEMENT] == before + 2
     assert len(cases) == 3
     assert _as_read(cases) == _as_read(await fetch_cases(plain_db, dataset["id"], version, limit=3))
 
@@ -69,7 +68,7 @@ async def test_a_page_written_with_its_limit_as_a_literal_reads_the_same(
     await api.dataset_with_cases("qa", [completion_example(0)])
     for _ in range(5):
         assert (await api.create_run("qa")).status_code == 201
-    before = fast_paths.used[fast_paths.ASYNCPG_DIRECT]
+    before = fast_paths.used[fast_paths.DIRECT_STATEMENT]
     for offset, limit in ((0, 2), (2, 2), (4, 2), (0, 10)):
         values = {"project_id": api.project_id, "offset": offset, "limit": limit}
         direct = await db.fetch(_PROJECT_RUNS_WITH_DETAILS, values)  # LIMIT and OFFSET literal
@@ -77,11 +76,11 @@ async def test_a_page_written_with_its_limit_as_a_literal_reads_the_same(
             await plain_db.fetch(_PROJECT_RUNS_WITH_DETAILS, values)
         )
         assert len(direct) == min(limit, 5 - offset)
-    assert fast_paths.used[fast_paths.ASYNCPG_DIRECT] == before + 4
+    assert fast_paths.used[fast_paths.DIRECT_STATEMENT] == before + 4
     # Only whole numbers are written into SQL here; anything else is SQLAlchemy's to render.
     values = {"project_id": api.project_id, "offset": 0, "limit": True}
     await db.fetch(_PROJECT_RUNS_WITH_DETAILS, values)
-    assert fast_paths.used[fast_paths.ASYNCPG_DIRECT] == before + 4
+    assert fast_paths.used[fast_paths.DIRECT_STATEMENT] == before + 4
 
 
 async def test_a_write_returns_what_it_wrote_and_refusals_are_sqlalchemys_errors(
@@ -103,11 +102,11 @@ async def test_a_write_returns_what_it_wrote_and_refusals_are_sqlalchemys_errors
 
 async def test_a_statement_over_its_time_fails_as_through_sqlalchemy(settings: Settings) -> None:
     if settings.is_sqlite:
-        pytest.skip("asyncpg is PostgreSQL's driver")
+        pytest.skip("SQLite's statements have no time limit; its lock's is tested elsewhere")
     sleep = select(func.pg_sleep(bindparam("seconds")))
     raised = []
     for fast in (True, False):
-        update = {"db_statement_timeout_ms": 50, "fast_asyncpg": fast}
+        update = {"db_statement_timeout_ms": 50, "fast_statements": fast}
         database = Database(settings.model_copy(update=update))
         try:
             with pytest.raises(exc.DBAPIError) as failed:
@@ -124,7 +123,7 @@ async def test_a_cut_connection_fails_the_statement_that_finds_it_and_no_other(
     api: Api, settings: Settings, tmp_path: Path
 ) -> None:
     if settings.is_sqlite:
-        pytest.skip("asyncpg is PostgreSQL's driver")
+        pytest.skip("a networked database is needed to cut its connections")
     url = make_url(settings.database_url)
     proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)

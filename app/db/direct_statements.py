@@ -1,23 +1,27 @@
-"""One statement run on asyncpg itself, outside SQLAlchemy's execution (a fast path; see
-docs/DESIGN.md, "Fast paths and their fences").
+"""One statement run on the driver itself, outside SQLAlchemy's execution (a fast path;
+see docs/DESIGN.md, "Fast paths and their fences").
 
-On PostgreSQL, SQLAlchemy's execution of one small statement costs about 0.2 ms of CPU (a
-Connection and its events, an execution context, a cursor result, the transaction's
-objects) on top of asyncpg's own ``fetch``, which takes about 0.1 ms with the round trip.
-``Database.fetch`` and ``Database.write_one`` run their one statement here instead:
+SQLAlchemy's execution of one small statement (a Connection and its events, an execution
+context, a cursor result, the transaction's objects) costs about 0.2 ms of CPU on
+PostgreSQL, on top of asyncpg's own ``fetch`` (about 0.1 ms with the round trip), and about
+0.1 ms on SQLite, more than SQLite takes to run it. ``Database.fetch`` and
+``Database.write_one`` run their one statement here instead:
 
 - SQLAlchemy still compiles it, once per statement object, and its types still convert
   each parameter and each column (their own bind and result processors).
 - The connection is a pooled one, lent by SQLAlchemy's pool as ever; the statement runs
-  outside any transaction, as on the autocommit connections it would otherwise use.
+  outside any transaction, as on the autocommit connections it would otherwise use: on
+  asyncpg's connection, or through the SQLite adapter of ``sqlite_driver.py``
+  (``run_alone``: inline or in the driver's thread as a cursor runs it, a write counted
+  toward the checkpoints).
 - Rows are named tuples with the statement's column keys.
-- What the database refuses is raised as SQLAlchemy raises it (its DBAPI error classes,
-  wrapped); a connection that breaks is thrown away and the pool renewed, as SQLAlchemy does
-  on a disconnect.
+- What the database refuses is raised as SQLAlchemy raises it (translated by the dialect's
+  adapter, then wrapped); a connection that breaks is thrown away and the pool renewed, as
+  SQLAlchemy does on a disconnect.
 
 A statement whose SQL depends on its values in other ways than whole numbers written as
 literals (an expanding ``IN``) is left to SQLAlchemy. Each statement run here counts
-``fast_paths.ASYNCPG_DIRECT``.
+``fast_paths.DIRECT_STATEMENT``.
 """
 
 from collections import namedtuple
@@ -66,6 +70,7 @@ class DirectStatements:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect: Dialect = engine.dialect
+        self.sqlite = self.dialect.name == "sqlite"  # through sqlite_driver's adapter
         self._compiled: dict[int, _Compiled | None] = {}
 
     async def run(
@@ -84,11 +89,14 @@ class DirectStatements:
             disconnect = self.dialect.is_disconnect(error, None, None)
             raise self._wrapped(error, disconnect) from error
         try:
-            records = await cast(Any, pooled.driver_connection).fetch(sql, *args)
+            if self.sqlite:
+                records = await pooled.dbapi_connection.run_alone(sql, args)  # type: ignore[union-attr]
+            else:
+                records = await cast(Any, pooled.driver_connection).fetch(sql, *args)
         except Exception as error:
             await self._failed(pooled, error)
         pooled.close()  # back to the pool: no transaction was begun, so nothing to reset
-        fast_paths.used[fast_paths.ASYNCPG_DIRECT] += 1
+        fast_paths.used[fast_paths.DIRECT_STATEMENT] += 1
         make, results = compiled.row._make, compiled.results
         return [
             make(
@@ -104,7 +112,8 @@ class DirectStatements:
         adapted: Exception = error
         try:
             # The dialect's own translation to its DBAPI's classes (a private method of
-            # SQLAlchemy's asyncpg adapter; tests/db/test_asyncpg_direct.py checks it).
+            # SQLAlchemy's asyncpg and aiosqlite adapters; tests/db/test_direct_statements.py
+            # checks what comes of it).
             pooled.dbapi_connection._handle_exception(error)
         except Exception as translated:
             adapted = translated
