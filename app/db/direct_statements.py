@@ -27,6 +27,7 @@ literals (an expanding ``IN``) is left to SQLAlchemy. Each statement run here co
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, NoReturn, cast
 
 from sqlalchemy import exc
@@ -50,7 +51,7 @@ class _Compiled:
     sql: str
     names: tuple[str, ...]
     binds: tuple[Processor, ...]
-    results: tuple[Processor, ...]
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]  # the columns to convert
     row: Any  # a namedtuple class
     # Parameters written into the SQL as literals (``literal_execute``: a page's LIMIT and
     # OFFSET, so that PostgreSQL keeps one plan per page); only whole numbers are.
@@ -97,14 +98,17 @@ class DirectStatements:
             await self._failed(pooled, error)
         pooled.close()  # back to the pool: no transaction was begun, so nothing to reset
         fast_paths.used[fast_paths.DIRECT_STATEMENT] += 1
-        make, results = compiled.row._make, compiled.results
-        return [
-            make(
-                value if process is None or value is None else process(value)
-                for value, process in zip(record, results, strict=True)
-            )
-            for record in records
-        ]
+        make = partial(tuple.__new__, compiled.row)  # a row, made in C from a sequence
+        if not compiled.results:
+            return list(map(make, records))
+        rows = []
+        for record in records:
+            converted = list(record)
+            for index, process in compiled.results:
+                if converted[index] is not None:
+                    converted[index] = process(converted[index])
+            rows.append(make(converted))
+        return rows
 
     async def _failed(self, pooled: Any, error: Exception) -> NoReturn:
         """Raise ``error`` as SQLAlchemy would have: adapted to its DBAPI classes by the
@@ -175,8 +179,14 @@ class DirectStatements:
                     for name in names
                 ),
                 results=tuple(
-                    c.type.dialect_impl(self.dialect).result_processor(self.dialect, None)
-                    for c in columns
+                    (index, process)
+                    for index, c in enumerate(columns)
+                    if (
+                        process := c.type.dialect_impl(self.dialect).result_processor(
+                            self.dialect, None
+                        )
+                    )
+                    is not None
                 ),
                 row=namedtuple("Row", [c.key for c in columns], rename=True),
                 literals=literals,

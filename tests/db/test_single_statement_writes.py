@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from app.db import sqlite_driver
 from app.db.sqlite_driver import CHECKPOINT_EVERY
 from app.main import create_app
 from app.settings import Settings
@@ -130,15 +131,47 @@ def _log_restarts(wal: Path) -> int:
 
 
 async def test_plain_creates_keep_the_write_ahead_log_checkpointed(
-    api: Api, settings: Settings
+    api: Api, app: FastAPI, settings: Settings
 ) -> None:
     """Automatic checkpoints are off on the app's connections; every CHECKPOINT_EVERY writes
-    one is run. Runs written without a transaction count among those writes, or the log
-    would grow with every run made."""
+    one is run in the background. Runs written without a transaction count among those
+    writes, or the log would grow with every run made. A checkpoint that ran while nothing
+    was written lets the next write start the log over."""
     path = _sqlite_path(settings)
     await api.dataset_with_cases("qa", [completion_example(0)])
     wal = path.with_name(path.name + "-wal")
     before = _log_restarts(wal)
-    for _ in range(2 * CHECKPOINT_EVERY):
+    checkpoints = app.state.db.engine.dialect.loaded_dbapi.checkpoints
+    for _ in range(CHECKPOINT_EVERY):
         assert (await api.create_run("qa")).status_code == 201
+        if checkpoints.running:
+            break
+    assert checkpoints.running
+    for _ in range(200):  # nothing written meanwhile
+        if not checkpoints.running:
+            break
+        await asyncio.sleep(0.01)
+    assert (await api.create_run("qa")).status_code == 201
     assert _log_restarts(wal) > before
+
+
+async def test_a_log_past_its_bound_is_checkpointed_by_the_next_writer(
+    api: Api, app: FastAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checkpoints in the background cannot complete while writes go on; once one finds
+    the log past LOG_FRAMES (here: any frame at all), the next writer checkpoints in its own
+    connection after its write."""
+    _sqlite_path(settings)
+    monkeypatch.setattr(sqlite_driver, "LOG_FRAMES", 0)
+    await api.dataset_with_cases("qa", [completion_example(0)])
+    checkpoints = app.state.db.engine.dialect.loaded_dbapi.checkpoints
+    for _ in range(CHECKPOINT_EVERY):
+        assert (await api.create_run("qa")).status_code == 201
+    for _ in range(100):  # the one in the background, started by the last write
+        if checkpoints.due:
+            break
+        await asyncio.sleep(0.02)
+    assert checkpoints.due
+    assert (await api.create_run("qa")).status_code == 201
+    assert not checkpoints.due  # that writer ran it
+    assert checkpoints.writes == 0
