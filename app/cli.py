@@ -205,8 +205,11 @@ def import_file(
     """Import a file's test cases into a dataset as one new version: every row, or none."""
     from app import importer
 
+    # Read before the checking processes fork: they inherit the settings loaded instead of
+    # each loading them again. They start checking before the database layer loads.
+    max_bytes = _settings().max_test_case_bytes
     with importer.checking_processes() as executor:
-        checks = importer.start_checking(file, kind, executor)  # before the database layer loads
+        checks = importer.start_checking(file, kind, executor, max_bytes)
         status = _run(
             lambda db, _: importer.run_import(
                 db, file, project, dataset, create, kind, executor, checks

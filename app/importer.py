@@ -99,14 +99,6 @@ def leave(status: int) -> NoReturn:
     os._exit(status)
 
 
-@cache
-def _max_test_case_bytes() -> int:
-    """The configured limit, read in whichever process checks (they share the environment)."""
-    from app.settings import Settings
-
-    return Settings().max_test_case_bytes
-
-
 class JsonlChecks:
     """The ranges of a JSONL file, checked in the checking processes (or, with none, here
     when asked for) at most ``CHECKED_AHEAD`` ahead of the one being inserted.
@@ -116,8 +108,10 @@ class JsonlChecks:
     be of another kind.
     """
 
-    def __init__(self, path: Path, kind: TestCaseType, executor: Executor | None) -> None:
-        self.path, self.executor = path, executor
+    def __init__(
+        self, path: Path, kind: TestCaseType, executor: Executor | None, max_bytes: int
+    ) -> None:
+        self.path, self.executor, self.max_bytes = path, executor, max_bytes
         self.restart(kind)
 
     def restart(self, kind: TestCaseType) -> None:
@@ -131,7 +125,9 @@ class JsonlChecks:
     def _fill(self) -> None:
         while self.executor is not None and self.ranges and len(self.pending) < CHECKED_AHEAD:
             start, stop = self.ranges.popleft()
-            job = self.executor.submit(_check_range, self.path, start, stop, self.kind)
+            job = self.executor.submit(
+                check_jsonl, self.path, start, stop, self.kind, self.max_bytes
+            )
             self.pending.append((stop - start, job))
 
     async def chunks(self, progress: Callable[[int], None]) -> AsyncIterator[Checked]:
@@ -146,16 +142,14 @@ class JsonlChecks:
             else:  # no checking processes: check the next range here
                 start, stop = self.ranges.popleft()
                 size = stop - start
-                (rows, problems), lines = _check_range(self.path, start, stop, self.kind)
+                (rows, problems), lines = check_jsonl(
+                    self.path, start, stop, self.kind, self.max_bytes
+                )
             if first_line:
                 problems = [_shifted(problem, first_line) for problem in problems]
             first_line += lines
             progress(size)
             yield rows, problems
-
-
-def _check_range(path: Path, start: int, stop: int, kind: TestCaseType) -> tuple[Checked, int]:
-    return check_jsonl(path, start, stop, kind, _max_test_case_bytes())
 
 
 def _shifted(problem: FieldError, lines: int) -> FieldError:
@@ -166,12 +160,13 @@ def _shifted(problem: FieldError, lines: int) -> FieldError:
 
 
 def start_checking(
-    file: Path, kind: TestCaseType | None, executor: Executor | None
+    file: Path, kind: TestCaseType | None, executor: Executor | None, max_bytes: int
 ) -> JsonlChecks | None:
-    """Start checking a JSONL file at once (other formats are read as they are imported)."""
+    """Start checking a JSONL file at once (other formats are read as they are imported),
+    each case at most ``max_bytes``."""
     if file.suffix.lower() != ".jsonl":
         return None
-    return JsonlChecks(file, kind or TestCaseType.COMPLETION, executor)
+    return JsonlChecks(file, kind or TestCaseType.COMPLETION, executor, max_bytes)
 
 
 async def run_import(
