@@ -5,14 +5,18 @@ import json
 import os
 import subprocess
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 import httpx
 
 from app.db.tables import Base
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 T = TypeVar("T")
 
@@ -109,6 +113,19 @@ class Api:
 
     async def create_run(self, dataset_name: str, **body: Any) -> httpx.Response:
         return await self.post("/test-runs", {"dataset_name": dataset_name, **body})
+
+
+@asynccontextmanager
+async def served_by(app: "FastAPI", api: Api) -> AsyncIterator[Api]:
+    """``api``'s project and key, over ASGI to another app (made with other settings); the
+    app's database is closed at the end."""
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client:
+            yield Api(client, api.key, api.project_id)
+    finally:
+        await app.state.db.dispose()
 
 
 def message(role: str, text: str) -> dict[str, Any]:

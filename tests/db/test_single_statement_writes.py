@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
@@ -20,7 +19,7 @@ from app.db import sqlite_driver
 from app.db.sqlite_driver import CHECKPOINT_EVERY
 from app.main import create_app
 from app.settings import Settings
-from tests.support import Api, assert_problem, completion_example, create_evaluation
+from tests.support import Api, assert_problem, completion_example, create_evaluation, served_by
 
 
 @contextmanager
@@ -47,18 +46,12 @@ async def test_a_run_of_a_whole_dataset_is_one_insert_without_a_transaction(
     evaluation = (await create_evaluation(api, "correct", "boolean"))["id"]
     # Every statement through SQLAlchemy, where its events see them.
     app = create_app(settings.model_copy(update={"fast_statements": False}))
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client:
-            served = Api(client, api.key, api.project_id)
-            await served.create_run("qa")  # the key is read and kept
-            with statements_run(app) as plain:
-                made = await served.create_run("qa", test_run_name="plain")
-            with statements_run(app) as targeted:
-                targets = await served.create_run("qa", target_evaluation_ids=[evaluation])
-    finally:
-        await app.state.db.dispose()
+    async with served_by(app, api) as served:
+        await served.create_run("qa")  # the key is read and kept
+        with statements_run(app) as plain:
+            made = await served.create_run("qa", test_run_name="plain")
+        with statements_run(app) as targeted:
+            targets = await served.create_run("qa", target_evaluation_ids=[evaluation])
 
     assert made.status_code == 201, made.text
     assert len(made.json()["test_cases"]) == 3
@@ -101,26 +94,21 @@ async def test_a_plain_create_waits_for_another_process_without_holding_up_the_s
 ) -> None:
     path = _sqlite_path(settings)
     await api.dataset_with_cases("qa", [completion_example(0)])
-    app = create_app(settings)
     locker = sqlite3.connect(path, isolation_level=None)
     try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client:
-            served = Api(client, api.key, api.project_id)
+        async with served_by(create_app(settings), api) as served:
             await served.get("/datasets")  # authenticate once, so the key is not what waits
             locker.execute("BEGIN IMMEDIATE")  # another process writing
             creating = asyncio.create_task(served.create_run("qa"))
             await asyncio.sleep(0.05)
             # The create waits for the lock in the driver's thread; the loop serves on.
-            health = await asyncio.wait_for(client.get("/healthz"), timeout=2)
+            health = await asyncio.wait_for(served.client.get("/healthz"), timeout=2)
             assert health.status_code == 200
             assert not creating.done()
             locker.execute("ROLLBACK")
             made = await asyncio.wait_for(creating, timeout=5)
     finally:
         locker.close()
-        await app.state.db.dispose()
     assert made.status_code == 201, made.text
 
 

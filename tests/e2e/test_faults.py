@@ -22,7 +22,7 @@ from app.domain.keys import OPERATOR
 from app.main import create_app
 from app.settings import Settings
 from tests.e2e.test_replicas import free_port
-from tests.support import Api, TcpProxy, assert_problem, completion_example
+from tests.support import Api, TcpProxy, assert_problem, completion_example, served_by
 
 TESTRUNS = str(Path(sys.executable).parent / "testruns")
 
@@ -234,10 +234,7 @@ async def test_a_locked_sqlite_database_gets_503_and_then_works(
     app = create_app(settings.model_copy(update={"db_statement_timeout_ms": 200}))
     locker = sqlite3.connect(url.database, isolation_level=None)
     try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client:
-            served = Api(client, api.key, api.project_id)
+        async with served_by(app, api) as served:
             await served.get("/datasets")  # authenticate once, so the key is not what waits
             locker.execute("BEGIN EXCLUSIVE")
             locked = await served.post("/prompt-datasets", {"name": "while-locked"})
@@ -245,7 +242,6 @@ async def test_a_locked_sqlite_database_gets_503_and_then_works(
             after = await served.post("/prompt-datasets", {"name": "after"})
     finally:
         locker.close()
-        await app.state.db.dispose()
 
     assert_problem(locked, 503, "service_unavailable")
     assert locked.headers["retry-after"] == "1"
