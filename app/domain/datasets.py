@@ -507,6 +507,28 @@ async def version_page(
     return window.page(rows, total)
 
 
+SMALL_VERSIONS_KEPT = 256  # small versions whose cases a process keeps
+SMALL_VERSION_BYTES = 64 * 1024  # of stored JSON text, at most, in a version kept
+_small_versions: dict[tuple[str, int], tuple[StoredTestCase, ...]] = {}
+
+
+def _kept_version(dataset_id: str, version: int) -> tuple[StoredTestCase, ...] | None:
+    key = (dataset_id, version)
+    cases = _small_versions.pop(key, None)
+    if cases is not None:
+        _small_versions[key] = cases  # now the most recently used
+    return cases
+
+
+def _keep_version(dataset_id: str, version: int, cases: list[StoredTestCase]) -> None:
+    text = sum(len(value) for case in cases for value in case if isinstance(value, str))
+    if text > SMALL_VERSION_BYTES:
+        return
+    _small_versions[(dataset_id, version)] = tuple(cases)
+    if len(_small_versions) > SMALL_VERSIONS_KEPT:
+        del _small_versions[next(iter(_small_versions))]  # the least recently used
+
+
 async def version_pages(
     db: Database,
     dataset_id: str,
@@ -516,7 +538,16 @@ async def version_pages(
     subset_of: str | None = None,
 ) -> AsyncIterator[list[StoredTestCase]]:
     """Every case of a dataset version in order, a page at a time. Each page is its own
-    short read: a version's cases never change, so the pages fit together."""
+    short read: a version's cases never change, so the pages fit together.
+
+    For the same reason a process keeps the cases of the small versions it read whole (a
+    dataset of a few dozen cases, run again and again from CI), and does not read them
+    again: creating a run of one is then a single statement."""
+    kept = None if subset_of is not None else _kept_version(dataset_id, version)
+    if kept is not None and len(kept) < page_size:
+        if kept:
+            yield list(kept)
+        return
     after: int | None = None
     while True:
         page = await fetch_cases(
@@ -525,6 +556,8 @@ async def version_pages(
         if page:
             yield page
         if len(page) < page_size:
+            if after is None and subset_of is None:
+                _keep_version(dataset_id, version, page)
             return
         after = page[-1].position
 

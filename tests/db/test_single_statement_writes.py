@@ -1,5 +1,6 @@
 """A run of a whole dataset is written by one statement that is its own transaction
-(``Database.write_one``): no BEGIN or COMMIT around it. These tests fail if that path
+(``Database.write_one``): no BEGIN or COMMIT around it; a small version's cases, once read,
+are kept by the process, so creating another run of it is that one statement. These tests fail if that path
 silently stops being used, and check what SQLite needs of such a write: it waits for another
 process's write lock off the event loop, and it counts toward the WAL checkpoints."""
 
@@ -55,13 +56,56 @@ async def test_a_run_of_a_whole_dataset_is_one_insert_without_a_transaction(
 
     assert made.status_code == 201, made.text
     assert len(made.json()["test_cases"]) == 3
-    # The run, written as it reads the dataset; then its cases.
-    assert plain == ["INSERT", "SELECT"]
+    # The run, written as it reads the dataset; its cases, read by the first create, are kept.
+    assert plain == ["INSERT"]
     # Anything more than the run's row is written in a transaction, checked first.
     assert targets.status_code == 201, targets.text
     assert targeted.count("INSERT") == 2
     if settings.is_sqlite:
         assert targeted[0] == "BEGIN"
+
+
+async def test_a_small_version_s_cases_are_read_once_and_a_new_version_s_afresh(
+    api: Api, settings: Settings
+) -> None:
+    dataset = await api.dataset_with_cases("qa", [completion_example(i) for i in range(2)])
+    app = create_app(settings.model_copy(update={"fast_statements": False}))
+    async with served_by(app, api) as served:
+        with statements_run(app) as first_time:
+            first = await served.create_run("qa", include_outputs=True)
+        with statements_run(app) as again:
+            second = await served.create_run("qa")  # without outputs
+        listed = await served.get(f"/datasets/id/{dataset['id']}/test-cases")
+        await served.add_cases(dataset["id"], [completion_example(2)])
+        with statements_run(app) as new_version:
+            third = await served.create_run("qa", include_outputs=True)
+
+    def cases(response: Any) -> list[dict[str, Any]]:
+        assert response.status_code == 201, response.text
+        return list(response.json()["test_cases"])
+
+    assert first_time[-1] == "SELECT"
+    assert again == ["INSERT"]
+    assert cases(first)[0]["output"] == "answer 0"
+    hidden = {"output": None, "output_message": None}
+    assert cases(second) == [{**case, **hidden} for case in cases(first)]
+    assert [case["id"] for case in listed.json()] == [case["id"] for case in cases(first)]
+    # Version 2 has its own cases: read, not version 1's given again.
+    assert new_version[-1] == "SELECT"
+    assert cases(third)[:2] == cases(first)
+    assert cases(third)[2]["values"] == completion_example(2)["inputs"]
+
+
+async def test_a_large_version_s_cases_are_read_each_time(api: Api, settings: Settings) -> None:
+    big = [{**completion_example(i), "output": "x" * 40_000} for i in range(2)]
+    await api.dataset_with_cases("big", big)
+    app = create_app(settings.model_copy(update={"fast_statements": False}))
+    async with served_by(app, api) as served:
+        await served.create_run("big")
+        with statements_run(app) as again:
+            made = await served.create_run("big")
+    assert made.status_code == 201, made.text
+    assert again == ["INSERT", "SELECT"]
 
 
 async def test_a_missing_dataset_or_project_is_404_and_writes_nothing(
