@@ -116,16 +116,23 @@ class Api:
 
 
 @asynccontextmanager
-async def served_by(app: "FastAPI", api: Api) -> AsyncIterator[Api]:
-    """``api``'s project and key, over ASGI to another app (made with other settings); the
-    app's database is closed at the end."""
+async def asgi_client(app: "FastAPI") -> AsyncIterator[httpx.AsyncClient]:
+    """A client of ``app`` over ASGI; the app's database is closed at the end."""
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver"
         ) as client:
-            yield Api(client, api.key, api.project_id)
+            yield client
     finally:
         await app.state.db.dispose()
+
+
+@asynccontextmanager
+async def served_by(app: "FastAPI", api: Api) -> AsyncIterator[Api]:
+    """``api``'s project and key, over ASGI to another app (made with other settings); the
+    app's database is closed at the end."""
+    async with asgi_client(app) as client:
+        yield Api(client, api.key, api.project_id)
 
 
 def message(role: str, text: str) -> dict[str, Any]:

@@ -2,12 +2,11 @@
 
 import asyncio
 
-import httpx
 import pytest
 
 from app.main import create_app
 from app.settings import Settings
-from tests.support import Api, assert_problem, completion_example, trace_example
+from tests.support import Api, assert_problem, completion_example, served_by, trace_example
 
 UPDATE = """mutation($input: UpdateTestCaseInput!) { updateTestCase(input: $input) {
   version dataset { version testCaseCount }
@@ -198,9 +197,7 @@ async def test_limits_answer_with_clear_errors_on_both_surfaces(
     limited = create_app(
         settings.model_copy(update={"max_cases_per_request": 3, "max_test_case_bytes": 300})
     )
-    transport = httpx.ASGITransport(app=limited)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        small = Api(client, api.key, api.project_id)
+    async with served_by(limited, api) as small:
         too_many = await small.post(
             f"/datasets/id/{dataset['id']}/test-cases", {"examples": [{"inputs": {}}] * 4}
         )
@@ -220,7 +217,6 @@ async def test_limits_answer_with_clear_errors_on_both_surfaces(
             """mutation($input: AddTestCasesInput!) { addTestCases(input: $input) { version } }""",
             {"input": {"datasetId": dataset["id"], "completionCases": [{"values": {}}] * 4}},
         )
-    await limited.state.db.dispose()
 
     assert "at most 3" in assert_problem(too_many, 422, "invalid_input")["detail"]
     assert "at most 300" in assert_problem(too_big, 422, "invalid_input")["detail"]

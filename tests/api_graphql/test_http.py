@@ -12,7 +12,7 @@ from strawberry.schema import schema as strawberry_schema
 from app.db.engine import Database
 from app.main import create_app
 from app.settings import Settings
-from tests.support import Api, completion_example
+from tests.support import Api, asgi_client, completion_example
 
 NEW = "application/graphql-response+json"
 JSON = "application/json"
@@ -165,15 +165,12 @@ async def test_a_get_without_a_query_is_a_json_error_unless_a_browser_asks(api: 
 
 async def test_limits_apply_over_get(api: Api, settings: Settings) -> None:
     app = create_app(settings.model_copy(update={"graphql_max_depth": 3}))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as client:
+    async with asgi_client(app) as client:
         response = await client.get(
             "/graphql",
             params={"query": "{ projects { datasets { edges { node { id } } } } }"},
             headers={**api.headers, "Accept": NEW},
         )
-    await app.state.db.dispose()
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_DEEP"

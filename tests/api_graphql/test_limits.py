@@ -1,16 +1,17 @@
 """GraphQL limits: each answers with a clear code, never a 500."""
 
-import httpx
+from collections.abc import AsyncIterator
+
 import pytest
 from graphql import get_introspection_query
 
 from app.main import create_app
 from app.settings import Settings
-from tests.support import Api
+from tests.support import Api, asgi_client, served_by
 
 
 @pytest.fixture
-async def limited(api: Api, settings: Settings) -> Api:
+async def limited(api: Api, settings: Settings) -> AsyncIterator[Api]:
     app = create_app(
         settings.model_copy(
             update={
@@ -21,10 +22,8 @@ async def limited(api: Api, settings: Settings) -> Api:
             }
         )
     )
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-    yield Api(client, api.key, api.project_id)  # type: ignore[misc]
-    await client.aclose()
-    await app.state.db.dispose()
+    async with served_by(app, api) as served:
+        yield served
 
 
 async def error_code(api: Api, query: str) -> str:
@@ -77,12 +76,9 @@ async def test_batched_operations_are_off_unless_configured(api: Api, settings: 
 
     assert off.status_code == 400
     app = create_app(settings.model_copy(update={"graphql_max_batch": 2}))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t"
-    ) as client:
+    async with asgi_client(app) as client:
         on = await client.post("/graphql", json=batch, headers=api.headers)
         over = await client.post("/graphql", json=batch * 2, headers=api.headers)
-    await app.state.db.dispose()
     assert on.status_code == 200
     assert [r["data"]["projects"] for r in on.json()] == [
         [{"id": api.project_id}],

@@ -3,7 +3,8 @@ POST, the bound on what is remembered, and the trusted-documents mode."""
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from app.db.engine import Database
 from app.domain import persisted_queries
 from app.main import create_app
 from app.settings import Settings
-from tests.support import Api
+from tests.support import Api, served_by
 
 NEW = "application/graphql-response+json"
 JSON = "application/json"
@@ -53,22 +54,15 @@ def code(response: httpx.Response) -> str:
 
 
 @pytest.fixture
-async def app_api(api: Api, settings: Settings) -> AsyncIterator[Callable[..., Api]]:
+async def app_api(api: Api, settings: Settings) -> AsyncIterator[Callable[..., Awaitable[Api]]]:
     """The same project and key on apps whose settings differ in the given ways."""
-    made: list[tuple[httpx.AsyncClient, Any]] = []
+    async with AsyncExitStack() as stack:
 
-    def make(**overrides: object) -> Api:
-        app = create_app(settings.model_copy(update=overrides))
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        )
-        made.append((client, app))
-        return Api(client, api.key, api.project_id)
+        async def make(**overrides: object) -> Api:
+            app = create_app(settings.model_copy(update=overrides))
+            return await stack.enter_async_context(served_by(app, api))
 
-    yield make
-    for client, app in made:
-        await client.aclose()
-        await app.state.db.dispose()
+        yield make
 
 
 async def test_an_unknown_hash_is_persisted_query_not_found(api: Api) -> None:
@@ -170,10 +164,8 @@ async def test_a_mutation_by_hash_over_get_is_405_and_does_nothing(api: Api) -> 
 async def small_store(api: Api, settings: Settings) -> AsyncIterator[tuple[Api, FastAPI]]:
     """The same project and key on an app that keeps at most two persisted queries."""
     app = create_app(settings.model_copy(update={"graphql_persisted_queries_max": 2}))
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-    yield Api(client, api.key, api.project_id), app
-    await client.aclose()
-    await app.state.db.dispose()
+    async with served_by(app, api) as served:
+        yield served, app
 
 
 async def test_the_least_recently_used_beyond_the_bound_are_forgotten(
@@ -215,10 +207,10 @@ async def test_use_keeps_a_document_and_registered_ones_are_never_forgotten(
 
 
 async def test_trusted_documents_only_runs_registered_documents(
-    app_api: Callable[..., Api], db: Database
+    app_api: Callable[..., Awaitable[Api]], db: Database
 ) -> None:
-    normal = app_api()
-    trusted = app_api(graphql_trusted_documents_only=True)
+    normal = await app_api()
+    trusted = await app_api(graphql_trusted_documents_only=True)
     registered = "query Registered { projects { id } }"
     automatic = "query Automatic { projects { id } }"
     await persisted_queries.register(db, [registered])

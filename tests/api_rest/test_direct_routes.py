@@ -4,19 +4,19 @@ reaches the app with its body intact."""
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from fastapi import FastAPI
 
 from app import fast_paths
 from app.db.engine import Database
 from app.domain import keys, projects
 from app.main import create_app
 from app.settings import Settings
-from tests.support import Api, completion_example
+from tests.support import Api, asgi_client, completion_example
 
 PROJECT = "query($id: ID!) { project(id: $id) { id name } }"
 # Headers that differ between any two answers.
@@ -28,19 +28,16 @@ async def apps(settings: Settings, db: Database) -> AsyncIterator[tuple[Api, Api
     """The same project and key on an app with the direct routes and one without them."""
     project = await projects.create_project(db, "Direct")
     _, key = await keys.create_key(db, admin=False, project_ids=[project.id])
-    made: list[tuple[FastAPI, httpx.AsyncClient]] = []
-    for fast in (True, False):
-        application = create_app(settings.model_copy(update={"fast_routes": fast}))
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=application), base_url="http://testserver"
-        )
-        made.append((application, client))
-    fast_api, plain_api = (Api(client, key, project.id) for _, client in made)
-    await fast_api.dataset_with_cases("qa", [completion_example(i) for i in range(3)])
-    yield fast_api, plain_api
-    for application, client in made:
-        await client.aclose()
-        await application.state.db.dispose()
+    async with AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                asgi_client(create_app(settings.model_copy(update={"fast_routes": fast})))
+            )
+            for fast in (True, False)
+        ]
+        fast_api, plain_api = (Api(client, key, project.id) for client in clients)
+        await fast_api.dataset_with_cases("qa", [completion_example(i) for i in range(3)])
+        yield fast_api, plain_api
 
 
 async def both(
@@ -180,15 +177,12 @@ async def test_a_body_over_the_limit_is_413_on_a_direct_route(
         yield b"x" * 200
         yield b'"}'
 
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=application), base_url="http://testserver"
-    ) as client:
+    async with asgi_client(application) as client:
         response = await client.post(
             f"/api/v2/projects/{project.id}/test-runs",
             content=chunks(),
             headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
         )
-    await application.state.db.dispose()
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
 

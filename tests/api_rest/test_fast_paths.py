@@ -13,14 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from app import fast_paths
 from app.db.engine import Database
 from app.domain import keys, projects
 from app.main import create_app
 from app.settings import Settings
-from tests.support import RECORD, Api, completion_example, message, trace_example
+from tests.support import RECORD, Api, asgi_client, completion_example, message, trace_example
 
 ALL_OFF = {
     "fast_graphql_projection": False,
@@ -175,16 +174,14 @@ async def scenario(run: Sequence) -> None:
 
 
 @pytest.fixture
-async def plain_app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings.model_copy(update=ALL_OFF))
-    yield application
-    await application.state.db.dispose()
+async def plain_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(create_app(settings.model_copy(update=ALL_OFF))) as client:
+        yield client
 
 
-async def project_api(db: Database, app: FastAPI) -> Api:
+async def project_api(db: Database, client: httpx.AsyncClient) -> Api:
     project = await projects.create_project(db, "Fenced")
     _, key = await keys.create_key(db, admin=False, project_ids=[project.id])
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
     return Api(client, key, project.id)
 
 
@@ -195,15 +192,12 @@ async def counted(work: Callable[[], Awaitable[None]]) -> Counter[str]:
 
 
 async def test_all_fast_paths_off_answer_the_same(
-    app: FastAPI, plain_app: FastAPI, db: Database, settings: Settings
+    client: httpx.AsyncClient, plain_client: httpx.AsyncClient, db: Database, settings: Settings
 ) -> None:
-    fast, plain = Sequence(await project_api(db, app)), Sequence(await project_api(db, plain_app))
-    try:
-        used_fast = await counted(lambda: scenario(fast))
-        used_plain = await counted(lambda: scenario(plain))
-    finally:
-        await fast.api.client.aclose()
-        await plain.api.client.aclose()
+    fast = Sequence(await project_api(db, client))
+    plain = Sequence(await project_api(db, plain_client))
+    used_fast = await counted(lambda: scenario(fast))
+    used_plain = await counted(lambda: scenario(plain))
 
     assert len(fast.answers) == len(plain.answers)
     for step, (answer, other) in enumerate(zip(fast.answers, plain.answers, strict=True)):
@@ -243,12 +237,9 @@ async def test_each_setting_turns_off_its_fast_path_alone(
     settings: Settings, db: Database, path: str
 ) -> None:
     application = create_app(settings.model_copy(update={SETTING_OF[path]: False}))
-    run = Sequence(await project_api(db, application))
-    try:
+    async with asgi_client(application) as client:
+        run = Sequence(await project_api(db, client))
         used = await counted(lambda: short_scenario(run))
-    finally:
-        await run.api.client.aclose()
-        await application.state.db.dispose()
     assert used[path] == 0
     others = set(SETTING_OF) - {path}
     if not settings.is_sqlite:

@@ -6,7 +6,7 @@ from sqlalchemy.engine import make_url
 
 from app.main import create_app
 from app.settings import Settings
-from tests.support import TcpProxy, assert_problem
+from tests.support import TcpProxy, asgi_client, assert_problem
 
 
 async def test_healthz_and_readyz_answer_without_a_key(client: httpx.AsyncClient) -> None:
@@ -58,11 +58,8 @@ async def test_unreachable_sqlite_file_is_503_not_500(tmp_path) -> None:  # type
     app = create_app(
         Settings(database_url=f"sqlite+aiosqlite:///{blocker}/x.db", data_dir=tmp_path)
     )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as client:
+    async with asgi_client(app) as client:
         response = await client.get("/readyz")
-    await app.state.db.dispose()
 
     assert_problem(response, 503, "service_unavailable")
 
@@ -77,11 +74,8 @@ async def test_a_connection_cut_while_idle_fails_at_most_the_request_that_finds_
     proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     settings = Settings(database_url=proxied, data_dir=tmp_path, db_pool_pre_ping=pre_ping)
-    app = create_app(settings)
     try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client:
+        async with asgi_client(create_app(settings)) as client:
             assert (await client.get("/readyz")).status_code == 200  # a connection is pooled
             proxy.disable()  # cut it, as a restarted database or a proxy's idle timeout does
             proxy.enable()
@@ -91,5 +85,4 @@ async def test_a_connection_cut_while_idle_fails_at_most_the_request_that_finds_
             assert first.status_code == (200 if pre_ping else 503)
             assert second.status_code == 200
     finally:
-        await app.state.db.dispose()
         await proxy.close()

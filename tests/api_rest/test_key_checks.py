@@ -5,7 +5,6 @@ that time, and 0 reads the key on every request."""
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI
 from sqlalchemy import update
 
@@ -15,7 +14,7 @@ from app.domain import keys
 from app.domain.ids import utcnow
 from app.main import create_app
 from app.settings import Settings
-from tests.support import Api, assert_problem
+from tests.support import Api, assert_problem, served_by
 
 PROJECT = "query P($id: ID!) { project(id: $id) { id } }"
 
@@ -67,14 +66,9 @@ async def test_with_key_cache_seconds_0_every_request_reads_its_key(
     app = create_app(
         Settings(database_url=database_url, data_dir=tmp_path / "data", key_cache_seconds=0)
     )
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            uncached = Api(http, api.key, api.project_id)
-            assert await answers(uncached) == (200, "")
+    async with served_by(app, api) as uncached:
+        assert await answers(uncached) == (200, "")
 
-            await revoke_elsewhere(db, api.key)
+        await revoke_elsewhere(db, api.key)
 
-            assert await answers(uncached) == (401, "UNAUTHENTICATED")
-    finally:
-        await app.state.db.dispose()
+        assert await answers(uncached) == (401, "UNAUTHENTICATED")

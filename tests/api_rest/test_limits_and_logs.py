@@ -1,8 +1,8 @@
 """Request limits, errors that never leak, and the access log."""
 
 import logging
+from collections.abc import AsyncIterator
 
-import httpx
 import orjson
 import pytest
 from sqlalchemy import text
@@ -10,17 +10,15 @@ from sqlalchemy import text
 from app.db.engine import Database
 from app.main import create_app
 from app.settings import Settings
-from tests.support import Api, assert_problem, completion_example
+from tests.support import Api, assert_problem, completion_example, served_by
 
 
 @pytest.fixture
-async def small_api(api: Api, settings: Settings) -> Api:
+async def small_api(api: Api, settings: Settings) -> AsyncIterator[Api]:
     """The same project and key, on an app that takes bodies of at most 2 kB."""
     app = create_app(settings.model_copy(update={"max_body_bytes": 2_000}))
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-    yield Api(client, api.key, api.project_id)  # type: ignore[misc]
-    await client.aclose()
-    await app.state.db.dispose()
+    async with served_by(app, api) as served:
+        yield served
 
 
 async def test_a_declared_body_over_the_limit_is_413_before_it_is_read(small_api: Api) -> None:

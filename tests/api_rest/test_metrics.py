@@ -13,7 +13,7 @@ from app.db.engine import Database
 from app.domain import keys, projects
 from app.main import create_app
 from app.settings import Settings
-from tests.support import Api, completion_example
+from tests.support import Api, asgi_client, completion_example
 
 CREATE_RUN = """mutation ($input: CreateTestRunInput!) {
   createTestRun(input: $input) { testRun { id } }
@@ -26,10 +26,8 @@ async def metered(settings: Settings, db: Database) -> AsyncIterator[Api]:
     app = create_app(settings.model_copy(update={"metrics": True}))
     project = await projects.create_project(db, "Metered")
     _, key = await keys.create_key(db, admin=False, project_ids=[project.id])
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with asgi_client(app) as client:
         yield Api(client, key, project.id)
-    await app.state.db.dispose()
 
 
 async def scrape(client: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -1,36 +1,32 @@
 """Cross-origin access: a frontend served from another origin (a Vite dev server, a team's own
 app) may call /graphql and the REST routes only when its origin is in TESTRUNS_CORS_ORIGINS."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 
 import httpx
 import pytest
 
 from app.main import create_app
 from app.settings import Settings
-from tests.support import Api
+from tests.support import Api, asgi_client
 
 FRONTEND = "http://localhost:5173"
 STRANGER = "https://evil.example"
 
 
 @pytest.fixture
-async def app_client(settings: Settings) -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
+async def app_client(
+    settings: Settings,
+) -> AsyncIterator[Callable[..., Awaitable[httpx.AsyncClient]]]:
     """Clients of apps whose settings differ from the test's in the given ways."""
-    made: list[tuple[httpx.AsyncClient, object]] = []
+    async with AsyncExitStack() as stack:
 
-    def make(**overrides: object) -> httpx.AsyncClient:
-        app = create_app(settings.model_copy(update=overrides))
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        )
-        made.append((client, app))
-        return client
+        async def make(**overrides: object) -> httpx.AsyncClient:
+            app = create_app(settings.model_copy(update=overrides))
+            return await stack.enter_async_context(asgi_client(app))
 
-    yield make
-    for client, app in made:
-        await client.aclose()
-        await app.state.db.dispose()  # type: ignore[attr-defined]
+        yield make
 
 
 def preflight(origin: str, method: str = "POST") -> dict[str, str]:
@@ -47,9 +43,9 @@ def allowed_headers(response: httpx.Response) -> set[str]:
 
 
 async def test_an_allowed_origin_may_send_a_key_to_graphql_and_rest(
-    app_client: Callable[..., httpx.AsyncClient], api: Api
+    app_client: Callable[..., Awaitable[httpx.AsyncClient]], api: Api
 ) -> None:
-    client = app_client(cors_origins=(FRONTEND, "https://app.example.com"))
+    client = await app_client(cors_origins=(FRONTEND, "https://app.example.com"))
 
     for path in ("/graphql", api.url("/test-runs")):
         answer = await client.options(path, headers=preflight(FRONTEND))  # no key
@@ -62,9 +58,9 @@ async def test_an_allowed_origin_may_send_a_key_to_graphql_and_rest(
 
 
 async def test_the_actual_request_of_an_allowed_origin_is_readable_by_its_page(
-    app_client: Callable[..., httpx.AsyncClient], api: Api
+    app_client: Callable[..., Awaitable[httpx.AsyncClient]], api: Api
 ) -> None:
-    client = app_client(cors_origins=(FRONTEND,))
+    client = await app_client(cors_origins=(FRONTEND,))
     headers = {**api.headers, "Origin": FRONTEND}
 
     graphql = await client.post("/graphql", json={"query": "{ projects { id } }"}, headers=headers)
@@ -78,9 +74,9 @@ async def test_the_actual_request_of_an_allowed_origin_is_readable_by_its_page(
 
 
 async def test_errors_of_the_outermost_middleware_carry_the_grant_too(
-    app_client: Callable[..., httpx.AsyncClient], api: Api
+    app_client: Callable[..., Awaitable[httpx.AsyncClient]], api: Api
 ) -> None:
-    client = app_client(cors_origins=(FRONTEND,), max_body_bytes=100)
+    client = await app_client(cors_origins=(FRONTEND,), max_body_bytes=100)
 
     answer = await client.post(
         "/graphql",
@@ -93,9 +89,9 @@ async def test_errors_of_the_outermost_middleware_carry_the_grant_too(
 
 
 async def test_another_origin_gets_no_grant(
-    app_client: Callable[..., httpx.AsyncClient], api: Api
+    app_client: Callable[..., Awaitable[httpx.AsyncClient]], api: Api
 ) -> None:
-    client = app_client(cors_origins=(FRONTEND,))
+    client = await app_client(cors_origins=(FRONTEND,))
 
     refused = await client.options("/graphql", headers=preflight(STRANGER))
     answered = await client.post(

@@ -15,7 +15,7 @@ from app.db.engine import Database
 from app.demo import ensure_demo
 from app.main import create_app
 from app.settings import Settings
-from tests.support import Api
+from tests.support import Api, asgi_client
 
 HTML = {"Accept": "text/html"}
 
@@ -141,9 +141,7 @@ async def test_pages_say_how_to_build_missing_assets_and_the_api_still_works(
     settings: Settings, api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(web, "VENDOR_DIR", tmp_path / "not-built")
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with asgi_client(create_app(settings)) as client:
         for path in ("/graphql", "/docs", "/redoc"):
             page = await client.get(path, headers=HTML)
             assert page.status_code == 503, path
@@ -153,7 +151,6 @@ async def test_pages_say_how_to_build_missing_assets_and_the_api_still_works(
         answer = await client.post(
             "/graphql", json={"query": "{ projects { id } }"}, headers=api.headers
         )
-    await app.state.db.dispose()
 
     assert answer.json() == {"data": {"projects": [{"id": api.project_id}]}}
 

@@ -9,7 +9,6 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import orjson
 from sqlalchemy import text
 
@@ -17,6 +16,7 @@ from app.api.graphql.schema import schema
 from app.db.engine import Database
 from app.main import create_app
 from app.settings import Settings
+from tests.support import asgi_client
 
 TESTRUNS = str(Path(sys.executable).parent / "testruns")
 
@@ -48,15 +48,12 @@ async def test_project_and_key_commands_make_a_working_key(
     )
 
     app = create_app(Settings(database_url=database_url, data_dir=tmp_path / "data"))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as client:
+    async with asgi_client(app) as client:
         response = await client.post(
             f"/api/v2/projects/{project_id}/prompt-datasets",
             json={"name": "cli"},
             headers={"Authorization": f"Bearer {key}"},
         )
-    await app.state.db.dispose()
 
     assert response.status_code == 201
     assert key.startswith("trk_")
@@ -85,9 +82,7 @@ async def test_demo_is_idempotent_and_keeps_its_key_private(
     assert "http://127.0.0.1:9000/api/v2/projects/" in second
 
     app = create_app(Settings(database_url=database_url, data_dir=tmp_path / "data"))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as client:
+    async with asgi_client(app) as client:
         body = (
             await client.post(
                 "/graphql",
@@ -106,7 +101,6 @@ async def test_demo_is_idempotent_and_keeps_its_key_private(
                 headers={"Authorization": f"Bearer {saved['api_key']}"},
             )
         ).json()
-    await app.state.db.dispose()
 
     project = body["data"]["project"]
     assert [e["node"] for e in project["datasets"]["edges"]] == [
@@ -143,10 +137,9 @@ async def test_keys_are_listed_by_prefix_and_revoked(tmp_path: Path, database_ur
     )
     settings = Settings(database_url=database_url, data_dir=tmp_path / "data")
     app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
     headers = {"Authorization": f"Bearer {key}"}
 
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with asgi_client(app) as client:
         before = await client.get(f"/api/v2/projects/{project_id}/datasets", headers=headers)
         listed = run_cli("keys", "list", cwd=tmp_path, database_url=database_url)
         revoked = run_cli("keys", "revoke", key[:12], cwd=tmp_path, database_url=database_url)
@@ -154,7 +147,6 @@ async def test_keys_are_listed_by_prefix_and_revoked(tmp_path: Path, database_ur
         start = app.state.db.clock()
         app.state.db.clock = lambda: start + timedelta(seconds=settings.key_cache_seconds)
         after = await client.get(f"/api/v2/projects/{project_id}/datasets", headers=headers)
-    await app.state.db.dispose()
 
     assert before.status_code == 200
     assert key[:12] in listed

@@ -13,7 +13,7 @@ from graphql import parse, print_ast
 from app.main import create_app
 from app.settings import Settings
 from tests.e2e.test_cli import run_cli
-from tests.support import Api, run_node
+from tests.support import Api, asgi_client, run_node
 
 PROJECTS = """
 # The projects the key may see.
@@ -42,16 +42,12 @@ def documents(folder: Path, files: dict[str, str]) -> Path:
 
 async def run_by_hash(settings: Settings, api: Api, sha256: str) -> httpx.Response:
     app = create_app(settings.model_copy(update={"graphql_trusted_documents_only": True}))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as client:
-        response = await client.post(
+    async with asgi_client(app) as client:
+        return await client.post(
             "/graphql",
             json={"extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha256}}},
             headers=api.headers,
         )
-    await app.state.db.dispose()
-    return response
 
 
 async def test_register_prints_each_file_and_its_hash_and_those_run(
