@@ -208,8 +208,7 @@ def import_file(
     # Read before the checking processes fork: they inherit the settings loaded instead of
     # each loading them again. They start checking before the database layer loads.
     max_bytes = _settings().max_test_case_bytes
-    with importer.checking_processes() as executor:
-        checks = importer.start_checking(file, kind, executor, max_bytes)
+    with importer.checking(file, kind, max_bytes) as (executor, checks):
         status = _run(
             lambda db, _: importer.run_import(
                 db, file, project, dataset, create, kind, executor, checks

@@ -16,7 +16,10 @@ from typing import IO, Any
 
 import orjson
 
-from app.domain.examples import Checked, ExampleError, TestCaseType, check_chunk
+from app.db import scratch as scratch_rows
+from app.db.scratch import ScratchRows
+from app.domain.examples import MAX_REPORTED_ERRORS, ExampleError, TestCaseType, check_chunk
+from app.errors import FieldError
 
 Example = tuple[int, Any]
 Progress = Callable[[int], None]
@@ -66,16 +69,40 @@ def jsonl_ranges(path: Path, size: int = _CHUNK) -> list[tuple[int, int]]:
 
 
 def check_jsonl(
-    path: Path, start: int, stop: int, kind: TestCaseType, max_bytes: int
-) -> tuple[Checked, int]:
-    """The checked rows of one range of a JSONL file and the lines it spans. Line numbers in
-    its problems count from the range's first line (1); blank lines are skipped."""
-    with path.open("rb") as raw:
+    path: Path, start: int, stop: int, kind: TestCaseType, max_bytes: int, scratch: Path
+) -> tuple[tuple[ScratchRows, list[FieldError]], int]:
+    """Check one range of a JSONL file, about a megabyte at a time, writing its rows into the
+    new scratch file ``scratch``: the rows, or none and the problems found, and the lines the
+    range spans. Line numbers in its problems count from the range's first line (1); blank
+    lines are skipped. Once ``MAX_REPORTED_ERRORS`` are found the rest is not read."""
+    problems: list[FieldError] = []
+    lines = 0
+    with path.open("rb") as raw, scratch_rows.writing(scratch) as rows:
         raw.seek(start)
-        data = raw.read(stop - start)
-    lines = data.split(b"\n")
-    records = [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
-    return check_chunk(kind, max_bytes, orjson.loads, records), data.count(b"\n")
+        left, carried = stop - start, b""
+        while left or carried:
+            read = raw.read(min(_CHUNK, left))
+            left = left - len(read) if read else 0  # a file cut short ends the range
+            data = carried + read
+            cut = data.rfind(b"\n") + 1 if left else len(data)
+            if not cut:  # a line longer than what was read: read on
+                carried = data
+                continue
+            piece, carried = data[:cut], data[cut:]
+            records = [
+                (lines + number, line)
+                for number, line in enumerate(piece.split(b"\n"), 1)
+                if line.strip()
+            ]
+            lines += piece.count(b"\n")
+            checked, found = check_chunk(kind, max_bytes, orjson.loads, records)
+            problems.extend(found[: MAX_REPORTED_ERRORS - len(problems)])
+            if len(problems) >= MAX_REPORTED_ERRORS:
+                break
+            if not problems:
+                rows.write(checked)
+    written = ScratchRows(scratch, 0 if problems else rows.count)
+    return (written, problems), lines
 
 
 def _json_array(raw: IO[bytes], progress: Progress) -> Iterator[Example]:

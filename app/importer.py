@@ -2,9 +2,11 @@
 results to a file.
 
 Importing a JSONL file starts before anything heavy is imported: the checking processes are
-forked and given the file's first ranges at once, so they parse and check while this process
-loads the database layer, and later while it inserts. This module imports little for that
-reason; the rest is imported where it is used.
+forked and given the whole file at once, in ranges, so they parse and check while this
+process loads the database layer, and later while it inserts. Each range's rows go into a
+scratch file of their own (``app.db.scratch``), so nothing waits for memory to be freed and
+nothing is pickled. This module imports little for that reason; the rest is imported where
+it is used.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import tempfile
 import threading
 import time
 from collections import deque
@@ -20,12 +23,13 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
+from app.db.scratch import ScratchRows
 from app.domain.errors import FieldError
-from app.domain.examples import Checked, TestCaseType
+from app.domain.examples import TestCaseType
 from app.files import check_jsonl, jsonl_ranges
 
 if TYPE_CHECKING:
@@ -33,7 +37,10 @@ if TYPE_CHECKING:
 
     from app.db.engine import Database
 
-CHECKED_AHEAD = 16  # ranges of a JSONL file (about 1 MB each) checked ahead of the inserting
+# The ranges a JSONL file is checked in, at most, each into a scratch file: SQLite attaches at
+# most ten files to the transaction that copies them in (``app.db.bulk``).
+RANGES = 8
+MIN_RANGE = 1 << 20  # bytes: a small file is cut in fewer ranges
 
 
 @cache
@@ -44,11 +51,30 @@ def _stderr() -> Console:
 
 
 @contextmanager
+def checking(
+    file: Path, kind: TestCaseType | None, max_bytes: int
+) -> Iterator[tuple[Executor | None, JsonlChecks | None]]:
+    """The checking processes, and the checks of ``file`` already started when it is JSONL
+    (other formats are checked as they are imported); its scratch files are removed at
+    the end, once the processes are gone."""
+    with (
+        tempfile.TemporaryDirectory(prefix="testruns-import-") as scratch,
+        checking_processes() as executor,
+    ):
+        checks = None
+        if file.suffix.lower() == ".jsonl":
+            checks = JsonlChecks(
+                file, kind or TestCaseType.COMPLETION, executor, max_bytes, Path(scratch)
+            )
+        yield executor, checks
+
+
+@contextmanager
 def checking_processes() -> Iterator[Executor | None]:
-    """Processes that check the next chunks of a file while this one inserts (two: the
-    inserting is mostly SQLite's or PostgreSQL's own work, and checking is the larger
-    share of the CPU an import needs). Forked before any database connection or thread exists, so
-    they inherit nothing they could trip on; where there is no fork, this process checks."""
+    """Processes that check the file while this one inserts (two: the inserting is mostly
+    SQLite's or PostgreSQL's own work, and checking is the larger share of the CPU an
+    import needs). Forked before any database connection or thread exists, so they inherit
+    nothing they could trip on; where there is no fork, this process checks."""
     if "fork" not in multiprocessing.get_all_start_methods():
         yield None
         return
@@ -100,8 +126,8 @@ def leave(status: int) -> NoReturn:
 
 
 class JsonlChecks:
-    """The ranges of a JSONL file, checked in the checking processes (or, with none, here
-    when asked for) at most ``CHECKED_AHEAD`` ahead of the one being inserted.
+    """The ranges of a JSONL file, each checked into a scratch file in the checking
+    processes, all at once (or, with none, here, one at a time as they are asked for).
 
     Checking starts when this is made, with the kind of test case the import expects (the
     ``--type`` given, else completion); ``restart`` starts over when the dataset turns out to
@@ -109,42 +135,45 @@ class JsonlChecks:
     """
 
     def __init__(
-        self, path: Path, kind: TestCaseType, executor: Executor | None, max_bytes: int
+        self,
+        path: Path,
+        kind: TestCaseType,
+        executor: Executor | None,
+        max_bytes: int,
+        scratch: Path,
     ) -> None:
-        self.path, self.executor, self.max_bytes = path, executor, max_bytes
+        self.path, self.executor, self.max_bytes, self.scratch = path, executor, max_bytes, scratch
+        self.restarts = 0
         self.restart(kind)
 
     def restart(self, kind: TestCaseType) -> None:
         for _, pending in getattr(self, "pending", ()):
             pending.cancel()
-        self.kind = kind
-        self.ranges = deque(jsonl_ranges(self.path))
+        self.kind, self.restarts = kind, self.restarts + 1
+        size = max(MIN_RANGE, -(-self.path.stat().st_size // RANGES))
+        self.ranges = deque(enumerate(jsonl_ranges(self.path, size)))
         self.pending: deque[tuple[int, Future[tuple[Checked, int]]]] = deque()
-        self._fill()
-
-    def _fill(self) -> None:
-        while self.executor is not None and self.ranges and len(self.pending) < CHECKED_AHEAD:
-            start, stop = self.ranges.popleft()
-            job = self.executor.submit(
-                check_jsonl, self.path, start, stop, self.kind, self.max_bytes
-            )
+        while self.executor is not None and self.ranges:
+            index, (start, stop) = self.ranges.popleft()
+            job = self.executor.submit(check_jsonl, *self._arguments(index, start, stop))
             self.pending.append((stop - start, job))
 
+    def _arguments(self, index: int, start: int, stop: int) -> tuple[Any, ...]:
+        scratch = self.scratch / f"{self.restarts}-{index}.sqlite"
+        return self.path, start, stop, self.kind, self.max_bytes, scratch
+
     async def chunks(self, progress: Callable[[int], None]) -> AsyncIterator[Checked]:
-        """Checked chunks in file order, their problems' line numbers counted from the
+        """Checked ranges in file order, their problems' line numbers counted from the
         file's start; ``progress`` is told of the bytes each covers."""
         first_line = 0
         while self.pending or self.ranges:
             if self.pending:
                 size, job = self.pending.popleft()
-                self._fill()
                 (rows, problems), lines = await asyncio.wrap_future(job)
             else:  # no checking processes: check the next range here
-                start, stop = self.ranges.popleft()
+                index, (start, stop) = self.ranges.popleft()
                 size = stop - start
-                (rows, problems), lines = check_jsonl(
-                    self.path, start, stop, self.kind, self.max_bytes
-                )
+                (rows, problems), lines = check_jsonl(*self._arguments(index, start, stop))
             if first_line:
                 problems = [_shifted(problem, first_line) for problem in problems]
             first_line += lines
@@ -152,21 +181,14 @@ class JsonlChecks:
             yield rows, problems
 
 
+Checked = tuple[ScratchRows, list[FieldError]]  # a range's rows, or the problems found
+
+
 def _shifted(problem: FieldError, lines: int) -> FieldError:
     loc = problem.loc
     if len(loc) >= 2 and loc[0] == "line" and isinstance(loc[1], int):
         return FieldError(("line", loc[1] + lines, *loc[2:]), problem.msg)
     return problem
-
-
-def start_checking(
-    file: Path, kind: TestCaseType | None, executor: Executor | None, max_bytes: int
-) -> JsonlChecks | None:
-    """Start checking a JSONL file at once (other formats are read as they are imported),
-    each case at most ``max_bytes``."""
-    if file.suffix.lower() != ".jsonl":
-        return None
-    return JsonlChecks(file, kind or TestCaseType.COMPLETION, executor, max_bytes)
 
 
 async def run_import(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.bulk import CASE_ROW, VersionInserter, insert_cases, timestamp_param
 from app.db.engine import Database
+from app.db.scratch import ScratchRows
 from app.db.tables import Dataset as DatasetRow
 from app.db.tables import DatasetVersion as DatasetVersionRow
 from app.db.tables import TestCase as TestCaseRow
@@ -37,6 +38,7 @@ from app.domain.errors import FieldError, InvalidInput, NotFound
 from app.domain.examples import (
     MAX_REPORTED_ERRORS,
     Checked,
+    CheckedRow,
     Columns,
     ExampleError,
     TestCaseType,
@@ -351,12 +353,12 @@ async def import_checked(
     project_id: str,
     dataset_id: str,
     kind: TestCaseType,
-    chunks: AsyncIterator[Checked],
+    chunks: AsyncIterator[tuple[list[CheckedRow] | ScratchRows, list[FieldError]]],
     *,
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Stream chunks of checked rows (``examples.check_chunk``, for datasets of ``kind``) into
-    one new version: every row, or none.
+    """Stream chunks of checked rows (``examples.check_chunk``, for datasets of ``kind``;
+    given as a list or in a scratch file) into one new version: every row, or none.
 
     Chunks are inserted one by one inside one transaction, so memory stays flat however long
     the file is, and a failed or interrupted import leaves the dataset as it was. After the

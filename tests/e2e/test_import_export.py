@@ -6,22 +6,27 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import orjson
 import pytest
 
+from app import importer
 from app.db.engine import Database
 from app.domain import datasets, projects, result_recording, results, test_cases, test_runs
 from app.domain.datasets import NewDataset, TestCaseType
 from app.domain.keys import OPERATOR
+from app.settings import Settings
 from tests.support import completion_example, trace_example
 
 TESTRUNS = str(Path(sys.executable).parent / "testruns")
 
 
-def cli(database_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TESTRUNS_DATABASE_URL": database_url}
+def cli(
+    database_url: str, *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TESTRUNS_DATABASE_URL": database_url, **(env or {})}
     return subprocess.run(
         [TESTRUNS, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
     )
@@ -261,6 +266,65 @@ async def test_a_bad_line_after_many_inserted_rows_leaves_nothing_and_is_located
     assert (cases[-1]["inputs"], cases[-1]["output"]) == (first["inputs"], first["output"])
     assert cases[100]["inputs"]["question"].startswith("100 ")  # after the blank line
     assert [case["output"] for case in cases[1:6]] == ["0", "1", "2", "3", "4"]
+
+
+async def test_a_line_longer_than_a_read_is_read_whole_and_no_scratch_file_is_left(
+    db: Database, database_url: str, project_id: str, tmp_path: Path
+) -> None:
+    """Each range of a file is checked a megabyte at a time into a scratch file of its own;
+    a line may be longer than that. The scratch files go when the import ends, imported or
+    refused."""
+    long_case = {**completion_example(1), "output": "x" * 1_500_000}
+    examples = [completion_example(0), long_case, completion_example(2)]
+    source = write_jsonl(tmp_path / "long.jsonl", examples)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {"TMPDIR": str(scratch), "TESTRUNS_MAX_TEST_CASE_BYTES": "2000000"}
+
+    def run(file: Path) -> subprocess.CompletedProcess[str]:
+        args = ("import", "--project", project_id, "--dataset", "qa", "--create", str(file))
+        return cli(database_url, *args, cwd=tmp_path, env=env)
+
+    done = run(source)
+    assert done.returncode == 0, done.stderr
+    assert await listed(db, project_id, "qa") == examples
+    assert list(scratch.iterdir()) == []
+
+    refused = run(write_jsonl(tmp_path / "bad.jsonl", [long_case, {"inputs": 1}]))
+    assert refused.returncode == 1
+    assert "line 2: inputs: must be a JSON object" in refused.stderr
+    assert list(scratch.iterdir()) == []
+
+
+async def test_imports_in_one_process_leave_no_scratch_file_attached(
+    db: Database,
+    settings: Settings,
+    project_id: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On SQLite an import attaches its scratch files to its transaction's connection, and
+    SQLite refuses to detach them before the transaction ends: they are detached as the
+    connection goes back to the pool, which may give it to anything next."""
+    monkeypatch.setattr(importer, "MIN_RANGE", 1)  # a few cases per range: eight ranges
+    source = write_jsonl(tmp_path / "cases.jsonl", [completion_example(i) for i in range(40)])
+    for number in range(3):  # 24 files in all; SQLite attaches at most 10 to a connection
+        scratch = tmp_path / str(number)
+        scratch.mkdir()
+        checks = importer.JsonlChecks(
+            source, TestCaseType.COMPLETION, None, settings.max_test_case_bytes, scratch
+        )
+        status = await importer.run_import(db, source, project_id, "qa", True, None, None, checks)
+        assert status == 0
+        assert len(list(scratch.iterdir())) == 8
+    assert len(await listed(db, project_id, "qa")) == 3 * 40
+    if not db.is_sqlite:
+        return
+    async with AsyncExitStack() as stack:  # every connection the pool holds
+        for _ in range(settings.db_pool_size):
+            conn = await stack.enter_async_context(db.read())
+            schemas = [row[1] for row in await conn.exec_driver_sql("PRAGMA database_list")]
+            assert schemas == ["main"]
 
 
 async def test_a_trace_dataset_found_by_name_is_imported_as_traces(
