@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -59,7 +60,7 @@ def checking(
     the end, once the processes are gone."""
     with (
         tempfile.TemporaryDirectory(prefix="testruns-import-") as scratch,
-        checking_processes() as executor,
+        checking_processes(Path(scratch)) as executor,
     ):
         checks = None
         if file.suffix.lower() == ".jsonl":
@@ -70,11 +71,12 @@ def checking(
 
 
 @contextmanager
-def checking_processes() -> Iterator[Executor | None]:
+def checking_processes(scratch: Path | None = None) -> Iterator[Executor | None]:
     """Processes that check the file while this one inserts (two: the inserting is mostly
     SQLite's or PostgreSQL's own work, and checking is the larger share of the CPU an
     import needs). Forked before any database connection or thread exists, so they inherit
-    nothing they could trip on; where there is no fork, this process checks."""
+    nothing they could trip on; where there is no fork, this process checks. Should this
+    process be killed outright, they remove the ``scratch`` directory as they leave."""
     if "fork" not in multiprocessing.get_all_start_methods():
         yield None
         return
@@ -83,7 +85,7 @@ def checking_processes() -> Iterator[Executor | None]:
         workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_exit_with,
-        initargs=(os.getpid(),),
+        initargs=(os.getpid(), scratch),
     )
     pool.submit(int).result()  # fork now, while this process has a single thread
     try:
@@ -92,13 +94,16 @@ def checking_processes() -> Iterator[Executor | None]:
         pool.shutdown(cancel_futures=True)
 
 
-def _exit_with(parent: int) -> None:
-    """In a checking process: leave when the importer is gone. Killed outright, the
-    importer cannot tell it to, and it would wait on its queue forever."""
+def _exit_with(parent: int, scratch: Path | None) -> None:
+    """In a checking process: leave when the importer is gone, with its scratch files.
+    Killed outright, the importer cannot tell it to, and it would wait on its queue
+    forever."""
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.2)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()

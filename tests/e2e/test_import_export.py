@@ -521,9 +521,11 @@ async def test_an_interrupted_import_leaves_the_previous_version_intact(
     await test_cases.add_test_cases(db, OPERATOR, project_id, dataset.id, [completion_example(0)])
     source = tmp_path / "big.jsonl"
     row = orjson.dumps({"inputs": {"question": "q" * 200}, "output": "a" * 200}) + b"\n"
-    source.write_bytes(row * 300_000)
+    source.write_bytes(row * 500_000)
 
-    env = {**os.environ, "TESTRUNS_DATABASE_URL": database_url}
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**os.environ, "TESTRUNS_DATABASE_URL": database_url, "TMPDIR": str(scratch)}
     importer = subprocess.Popen(
         [TESTRUNS, "import", "--project", project_id, "--dataset", "qa", str(source)],
         cwd=tmp_path,
@@ -540,6 +542,7 @@ async def test_an_interrupted_import_leaves_the_previous_version_intact(
     importer.wait(timeout=30)
     assert helpers, "the import checks its rows in helper processes"
     assert_gone(helpers)  # none outlives the importer
+    assert list(scratch.iterdir()) == []  # nor its scratch files
 
     after = await datasets.get_dataset_by_name(db, OPERATOR, project_id, "qa")
     assert (after.version, after.case_count) == (1, 1)
