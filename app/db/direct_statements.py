@@ -5,7 +5,7 @@ SQLAlchemy's execution of one small statement (a Connection and its events, an e
 context, a cursor result, the transaction's objects) costs about 0.2 ms of CPU on
 PostgreSQL, on top of asyncpg's own ``fetch`` (about 0.1 ms with the round trip), and about
 0.1 ms on SQLite, more than SQLite takes to run it. ``Database.fetch`` and
-``Database.write_one`` run their one statement here instead:
+``Database.insert_together`` run their one statement here instead:
 
 - SQLAlchemy still compiles it, once per statement object, and its types still convert
   each parameter and each column (their own bind and result processors).

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, nullcontext
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -49,6 +50,38 @@ async def _translate_unavailable() -> AsyncIterator[None]:
         raise
 
 
+GROUP_MAX = 64  # inserts in one statement at most
+
+
+def numbered(values: Mapping[str, Any], index: int) -> dict[str, Any]:
+    """``values`` as the ``index``-th of a statement that takes several of them."""
+    return {f"{name}_{index}": value for name, value in values.items()}
+
+
+_Waiting = tuple[Mapping[str, Any], "asyncio.Future[Sequence[Row[Any]]]"]
+
+
+@dataclass
+class _Group:
+    """Inserts of one kind given while its previous statement ran."""
+
+    waiting: list[_Waiting] = field(default_factory=list)
+    flushing: "asyncio.Task[None] | None" = None
+
+
+def _settle(
+    waiting: "asyncio.Future[Sequence[Row[Any]]]",
+    rows: Sequence[Row[Any]] = (),
+    error: BaseException | None = None,
+) -> None:
+    if waiting.done():  # its request was cancelled
+        return
+    if error is None:
+        waiting.set_result(rows)
+    else:
+        waiting.set_exception(error)
+
+
 def _system_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -85,6 +118,7 @@ class Database:
             and (settings.fast_sqlite_driver or not self.is_sqlite)
         )
         self._direct = DirectStatements(self.engine) if direct else None
+        self._groups: dict[Callable[[int], Executable], _Group] = {}  # see insert_together
         # Tells subscribers what committed transactions changed (see notifications.py).
         self.notifier: Notifier = create_notifier(settings)
 
@@ -114,14 +148,72 @@ class Database:
         with self._untransacted.sync_engine.connect() as conn, conn.begin():
             return conn.execute(statement, values).all()
 
-    async def write_one(
-        self, statement: Executable, values: Mapping[str, Any] | None = None
+    async def insert_together(
+        self, build: Callable[[int], Executable], values: Mapping[str, Any], key: str = "id"
     ) -> Sequence[Row[Any]]:
-        """The rows one write statement returns, the statement its own transaction (no BEGIN
-        or COMMIT around it: on PostgreSQL two round trips fewer), in one hand-over. For a
-        write that needs nothing read first and notifies no one."""
-        async with self._write_lock or nullcontext(), _translate_unavailable():
-            return await self._one(statement, values)
+        """The rows ``build(1)`` returns for ``values``: an insert that needs nothing read
+        first and notifies no one, its statement its own transaction (no BEGIN or COMMIT
+        around it). Inserts given by requests running at the same time go in together, in
+        one statement (``build(n)``, their values ``numbered``), so that one commit serves
+        them all (a group commit); each takes the returned rows whose ``key`` is its own.
+        If that statement fails, each is run alone, so that each gets its own answer."""
+        group = self._groups.setdefault(build, _Group())
+        waiting = asyncio.get_running_loop().create_future()
+        group.waiting.append((values, waiting))
+        if not group.flushing:
+            # Its first turn comes after the requests ready to run now have given theirs.
+            group.flushing = asyncio.create_task(self._insert_groups(build, group, key))
+        rows: Sequence[Row[Any]] = await waiting
+        return rows
+
+    async def _insert_groups(
+        self, build: Callable[[int], Executable], group: "_Group", key: str
+    ) -> None:
+        taken: list[_Waiting] = []
+        try:
+            # What is given meanwhile waits for the next statement: on SQLite the write
+            # lock's, on PostgreSQL one statement of a kind at a time per process.
+            while group.waiting:
+                taken, group.waiting = group.waiting[:GROUP_MAX], group.waiting[GROUP_MAX:]
+                await self._insert_group(build, taken, key)
+        except Exception as error:  # each insert settles its own; this is a bug of ours
+            for _, waiting in [*taken, *group.waiting]:
+                _settle(waiting, error=error)
+            group.waiting = []
+        except BaseException:  # cancelled, as the server stops: none may wait on
+            for _, waiting in [*taken, *group.waiting]:
+                waiting.cancel()
+            group.waiting = []
+            raise
+        finally:
+            group.flushing = None
+
+    async def _insert_group(
+        self, build: Callable[[int], Executable], taken: list["_Waiting"], key: str
+    ) -> None:
+        merged = {}
+        for index, (values, _) in enumerate(taken):
+            merged.update(numbered(values, index))
+        try:
+            async with self._write_lock or nullcontext(), _translate_unavailable():
+                rows = await self._one(build(len(taken)), merged)
+        except Exception as error:
+            if len(taken) == 1 or isinstance(error, Unavailable):
+                for _, waiting in taken:
+                    _settle(waiting, error=error)
+                return
+            for values, waiting in taken:  # which of them was refused, and why
+                try:
+                    async with self._write_lock or nullcontext(), _translate_unavailable():
+                        _settle(waiting, await self._one(build(1), numbered(values, 0)))
+                except Exception as alone:
+                    _settle(waiting, error=alone)
+            return
+        written: dict[Any, list[Row[Any]]] = {}
+        for row in rows:
+            written.setdefault(getattr(row, key), []).append(row)
+        for values, waiting in taken:
+            _settle(waiting, written.get(values[key], []))
 
     async def _one(
         self, statement: Executable, values: Mapping[str, Any] | None

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    cast,
     false,
     func,
     insert,
@@ -23,13 +25,15 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.elements import ColumnElement
 
 from app import metrics
-from app.db.engine import Database
+from app.db.engine import Database, numbered
 from app.db.tables import Dataset as DatasetRow
 from app.db.tables import DatasetVersion as DatasetVersionRow
 from app.db.tables import Flavor as FlavorRow
@@ -44,7 +48,7 @@ from app.db.tables import (
 )
 from app.db.tables import TestCase as TestCaseRow
 from app.db.tables import TestRun as TestRunRow
-from app.db.types import joined_ids
+from app.db.types import JSONText, joined_ids
 from app.domain import idempotency
 from app.domain.criteria import resolve_target_ids
 from app.domain.datasets import (
@@ -160,67 +164,102 @@ class TestRun:
         return None if self.case_filter is None else self.id
 
 
-# A run of the live dataset of that name, written in one statement that reads the dataset's
-# current version as it inserts: a run of a whole dataset needs nothing else, so it is
-# written without a transaction around it (see ``create_test_run``).
-_INSERT_RUN: ReturningInsert[str, int, int, str] = (
-    insert(TestRunRow)
-    .from_select(
-        [
-            TestRunRow.id,
-            TestRunRow.project_id,
-            TestRunRow.dataset_id,
-            TestRunRow.dataset_version,
-            TestRunRow.name,
-            TestRunRow.description,
-            TestRunRow.flavor_id,
-            TestRunRow.include_outputs,
-            TestRunRow.status,
-            TestRunRow.case_count,
-            TestRunRow.done_count,
-            TestRunRow.case_filter,
-            TestRunRow.created_at,
-        ],
-        select(
-            bindparam("id", type_=TestRunRow.id.type),
-            DatasetRow.project_id,
-            DatasetRow.id,
-            DatasetRow.version,
-            bindparam("name", type_=TestRunRow.name.type),
-            bindparam("description", type_=TestRunRow.description.type),
-            bindparam("flavor_id", type_=TestRunRow.flavor_id.type),
-            bindparam("include_outputs", type_=TestRunRow.include_outputs.type),
-            bindparam("status", type_=TestRunRow.status.type),
-            DatasetVersionRow.case_count,
-            literal(0),
-            bindparam("case_filter", type_=TestRunRow.case_filter.type),
-            bindparam("created_at", type_=TestRunRow.created_at.type),
-        )
-        .join(
-            DatasetVersionRow,
-            and_(
-                DatasetVersionRow.dataset_id == DatasetRow.id,
-                DatasetVersionRow.number == DatasetRow.version,
+# What a create gives, with the type each is sent as: the columns of ``_insert_runs``'s rows.
+_GIVEN = (
+    ("id", TestRunRow.id.type),
+    ("project_id", TestRunRow.project_id.type),
+    ("dataset_name", DatasetRow.name.type),
+    ("name", TestRunRow.name.type),
+    ("description", TestRunRow.description.type),
+    ("flavor_id", TestRunRow.flavor_id.type),
+    ("include_outputs", TestRunRow.include_outputs.type),
+    ("status", TestRunRow.status.type),
+    ("case_filter", TestRunRow.case_filter.type),
+    ("created_at", TestRunRow.created_at.type),
+)
+
+
+def _given(name: str, type_: Any) -> ColumnElement[Any]:
+    # A JSON document is sent as text: PostgreSQL must be told it is JSONB, since a column of
+    # a UNION takes no type from the column it is inserted into.
+    given = bindparam(name, type_=type_)
+    return cast(given, type_) if isinstance(type_, JSONText) else given
+
+
+@cache
+def _insert_runs(count: int) -> ReturningInsert[str, str, int, int, str]:
+    """``count`` runs, each of the live dataset of its name, written in one statement that
+    reads each dataset's current version as it inserts. Its parameters are ``_GIVEN``'s
+    names numbered by run (``id_0``, ``name_0``, ...; ``engine.numbered``); a run whose
+    dataset is missing is not written, and returns no row."""
+    rows = [
+        select(*(_given(f"{name}_{n}", type_).label(name) for name, type_ in _GIVEN))
+        for n in range(count)
+    ]
+    given = (rows[0] if count == 1 else union_all(*rows)).subquery("given")
+    return (
+        insert(TestRunRow)
+        .from_select(
+            [
+                TestRunRow.id,
+                TestRunRow.project_id,
+                TestRunRow.dataset_id,
+                TestRunRow.dataset_version,
+                TestRunRow.name,
+                TestRunRow.description,
+                TestRunRow.flavor_id,
+                TestRunRow.include_outputs,
+                TestRunRow.status,
+                TestRunRow.case_count,
+                TestRunRow.done_count,
+                TestRunRow.case_filter,
+                TestRunRow.created_at,
+            ],
+            select(
+                given.c.id,
+                DatasetRow.project_id,
+                DatasetRow.id,
+                DatasetRow.version,
+                given.c.name,
+                given.c.description,
+                given.c.flavor_id,
+                given.c.include_outputs,
+                given.c.status,
+                DatasetVersionRow.case_count,
+                literal(0),
+                given.c.case_filter,
+                given.c.created_at,
+            )
+            .select_from(given)
+            .join(
+                DatasetRow,
+                and_(
+                    DatasetRow.project_id == given.c.project_id,
+                    DatasetRow.name == given.c.dataset_name,
+                    DatasetRow.deleted_at.is_(None),
+                ),
+            )
+            .join(
+                DatasetVersionRow,
+                and_(
+                    DatasetVersionRow.dataset_id == DatasetRow.id,
+                    DatasetVersionRow.number == DatasetRow.version,
+                ),
             ),
         )
-        .where(
-            DatasetRow.project_id == bindparam("project_id"),
-            DatasetRow.name == bindparam("dataset_name"),
-            DatasetRow.deleted_at.is_(None),
-        ),
+        .returning(
+            TestRunRow.id,
+            TestRunRow.dataset_id,
+            TestRunRow.dataset_version,
+            TestRunRow.case_count,
+            # Written out: SQLAlchemy neither correlates a subquery in an INSERT's RETURNING
+            # nor keeps its columns' table names there on SQLite.
+            literal_column(
+                "(SELECT datasets.test_case_type FROM datasets"
+                " WHERE datasets.id = test_runs.dataset_id)"
+            ),
+        )
     )
-    .returning(
-        TestRunRow.dataset_id,
-        TestRunRow.dataset_version,
-        TestRunRow.case_count,
-        # Written out: SQLAlchemy neither correlates a subquery in an INSERT's RETURNING
-        # nor keeps its columns' table names there on SQLite.
-        literal_column(
-            "(SELECT datasets.test_case_type FROM datasets"
-            " WHERE datasets.id = test_runs.dataset_id)"
-        ),
-    )
-)
 
 
 def default_run_name(dataset_name: str, created_at: datetime) -> str:
@@ -267,7 +306,7 @@ async def create_test_run(
     key = None if idempotency_key is None else idempotency.normalize_key(idempotency_key)
     if key is None and new.is_plain:
         # The plain run, the one SDKs make all day: one statement, its own transaction.
-        written = await db.write_one(_INSERT_RUN, _insert_values(run, None))
+        written = await db.insert_together(_insert_runs, _insert_values(run, None))
         if written:
             metrics.test_run_created()
             return _written(run, written[0])
@@ -290,7 +329,8 @@ async def create_test_run(
         evaluation_ids, criterion_ids = await resolve_target_ids(
             conn, pid, list(new.target_evaluation_ids), "target_evaluation_ids"
         )
-        row = (await conn.execute(_INSERT_RUN, _insert_values(run, flavor_id))).first()
+        values = numbered(_insert_values(run, flavor_id), 0)
+        row = (await conn.execute(_insert_runs(1), values)).first()
         if row is None:  # deleted since it was read (PostgreSQL reads committed rows)
             raise NotFound(f"dataset named {new.dataset_name!r} not found")
         run = replace(
@@ -348,8 +388,8 @@ def _insert_values(run: TestRun, flavor_id: str | None) -> dict[str, Any]:
 
 
 def _written(run: TestRun, row: Row[*tuple[Any, ...]]) -> TestRun:
-    """The run with what ``_INSERT_RUN`` took from its dataset."""
-    dataset_id, version, case_count, test_case_type = row
+    """The run with what ``_insert_runs`` took from its dataset."""
+    _, dataset_id, version, case_count, test_case_type = row
     return replace(
         run,
         dataset_id=dataset_id,

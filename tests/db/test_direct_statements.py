@@ -92,12 +92,15 @@ async def test_a_write_returns_what_it_wrote_and_refusals_are_sqlalchemys_errors
     listed = (await api.get(f"/test-runs/id/{made.json()['test_run_id']}")).json()
     assert listed["name"] == made.json()["test_run_name"]
 
-    new = insert(ProjectRow).values(
-        id=bindparam("id"), name="twice", created_at=func.now(), is_private=False
-    )
+    def new(count: int) -> Any:
+        assert count == 1
+        return insert(ProjectRow).values(
+            id=bindparam("id_0"), name="twice", created_at=func.now(), is_private=False
+        )
+
     for database in (db, plain_db):
         with pytest.raises(exc.IntegrityError):
-            await database.write_one(new, {"id": api.project_id})
+            await database.insert_together(new, {"id": api.project_id})
 
 
 async def test_a_statement_over_its_time_fails_as_through_sqlalchemy(settings: Settings) -> None:

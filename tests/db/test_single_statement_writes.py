@@ -1,12 +1,14 @@
 """A run of a whole dataset is written by one statement that is its own transaction
-(``Database.write_one``): no BEGIN or COMMIT around it; a small version's cases, once read,
-are kept by the process, so creating another run of it is that one statement. These tests fail if that path
+(``Database.insert_together``): no BEGIN or COMMIT around it, and runs made at the same time
+share that statement and its commit; a small version's cases, once read, are kept by the
+process, so creating another run of it is that one statement. These tests fail if that path
 silently stops being used, and check what SQLite needs of such a write: it waits for another
 process's write lock off the event loop, and it counts toward the WAL checkpoints."""
 
 import asyncio
 import sqlite3
 import struct
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,10 +16,12 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, exc, func, insert, select
 
 from app.db import sqlite_driver
+from app.db.engine import Database
 from app.db.sqlite_driver import CHECKPOINT_EVERY
+from app.db.tables import Project as ProjectRow
 from app.main import create_app
 from app.settings import Settings
 from tests.support import Api, assert_problem, completion_example, create_evaluation, served_by
@@ -27,8 +31,14 @@ from tests.support import Api, assert_problem, completion_example, create_evalua
 def statements_run(app: FastAPI) -> Iterator[list[str]]:
     """Every statement the app's engine sends, BEGIN and COMMIT included where they are
     statements (SQLite; asyncpg begins and commits with calls of its own)."""
+    with statements_run_on(app.state.db) as statements:
+        yield statements
+
+
+@contextmanager
+def statements_run_on(database: Database) -> Iterator[list[str]]:
     statements: list[str] = []
-    engine = app.state.db.engine.sync_engine
+    engine = database.engine.sync_engine
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         statements.append(statement.lstrip().split(None, 2)[0].upper())
@@ -63,6 +73,113 @@ async def test_a_run_of_a_whole_dataset_is_one_insert_without_a_transaction(
     assert targeted.count("INSERT") == 2
     if settings.is_sqlite:
         assert targeted[0] == "BEGIN"
+
+
+async def test_runs_made_meanwhile_are_written_together_each_with_its_own_answer(
+    api: Api, settings: Settings
+) -> None:
+    """While one create waits for a lock that another writer holds, the creates that come
+    meanwhile wait for it too, then go in by one statement with one commit. Each still gets
+    its own run and its dataset's own cases, and a missing dataset its own 404."""
+    await api.dataset_with_cases("qa", [completion_example(i) for i in range(3)])
+    await api.dataset_with_cases("other", [completion_example(i) for i in range(3, 5)])
+    app = create_app(settings.model_copy(update={"fast_statements": False}))
+    other_writer = Database(settings)
+    try:
+        async with served_by(app, api) as served:
+            for name in ("qa", "other"):
+                await served.create_run(name)  # the key is read and kept, and the cases
+            with statements_run(app) as statements:
+                async with other_writer.write() as conn:
+                    # The project's row, which every run's insert updates (SQLite: the
+                    # write lock, which the transaction took as it began).
+                    project = select(ProjectRow.id).where(ProjectRow.id == api.project_id)
+                    await conn.execute(project.with_for_update())
+                    first = asyncio.create_task(served.create_run("qa", test_run_name="first"))
+                    await asyncio.sleep(0.2)
+                    names = ["qa", "other", "nope", "qa", "other"]
+                    rest = [
+                        asyncio.create_task(served.create_run(name, test_run_name=f"run {i}"))
+                        for i, name in enumerate(names)
+                    ]
+                    await asyncio.sleep(0.2)
+                    assert not first.done()
+                made = await asyncio.wait_for(asyncio.gather(first, *rest), timeout=10)
+            listed = (await served.get("/test-runs")).json()
+    finally:
+        await other_writer.dispose()
+
+    assert statements.count("INSERT") == 2  # the first alone, then the five that waited
+    assert made[0].status_code == 201, made[0].text
+    assert_problem(made[3], 404, "not_found")
+    written = [made[0], *made[1:3], *made[4:]]
+    for response, (name, count) in zip(
+        written,
+        [("first", 3), ("run 0", 3), ("run 1", 2), ("run 3", 3), ("run 4", 2)],
+        strict=True,
+    ):
+        assert response.status_code == 201, response.text
+        assert response.json()["test_run_name"] == name
+        assert len(response.json()["test_cases"]) == count
+    qa_cases = [case["id"] for case in made[1].json()["test_cases"]]
+    assert [case["id"] for case in made[4].json()["test_cases"]] == qa_cases
+    ids = {response.json()["test_run_id"] for response in written}
+    assert len(ids) == 5
+    assert listed["total"] == 7
+    assert ids <= {run["id"] for run in listed["test_runs"]}
+
+
+def _new_projects(count: int) -> Any:
+    rows = [
+        {
+            "id": bindparam(f"id_{n}"),
+            "name": bindparam(f"name_{n}"),
+            "created_at": func.now(),
+            "is_private": False,
+        }
+        for n in range(count)
+    ]
+    return insert(ProjectRow).values(rows).returning(ProjectRow.id, ProjectRow.name)
+
+
+async def test_inserts_made_together_are_made_one_by_one_when_one_is_refused(
+    api: Api, settings: Settings
+) -> None:
+    database = Database(settings.model_copy(update={"fast_statements": False}))
+    fresh = [str(uuid.uuid4()) for _ in range(4)]
+    try:
+        with statements_run_on(database) as statements:
+            together = await asyncio.gather(
+                database.insert_together(_new_projects, {"id": fresh[0], "name": "a"}),
+                database.insert_together(_new_projects, {"id": fresh[1], "name": "b"}),
+            )
+        assert statements == ["INSERT"]
+        assert [[tuple(row) for row in rows] for rows in together] == [
+            [(fresh[0], "a")],
+            [(fresh[1], "b")],
+        ]
+        with statements_run_on(database) as statements:
+            refused = await asyncio.gather(
+                database.insert_together(_new_projects, {"id": fresh[2], "name": "c"}),
+                database.insert_together(_new_projects, {"id": api.project_id, "name": "x"}),
+                database.insert_together(_new_projects, {"id": fresh[3], "name": "d"}),
+                return_exceptions=True,
+            )
+        assert statements == ["INSERT"] * 4  # together, then each alone
+        assert [tuple(row) for row in refused[0]] == [(fresh[2], "c")]
+        assert isinstance(refused[1], exc.IntegrityError)
+        assert [tuple(row) for row in refused[2]] == [(fresh[3], "d")]
+        names = select(ProjectRow.name).where(ProjectRow.id.in_([*fresh, api.project_id]))
+        async with database.read() as conn:
+            assert sorted((await conn.execute(names)).scalars()) == [
+                "Test project",
+                "a",
+                "b",
+                "c",
+                "d",
+            ]
+    finally:
+        await database.dispose()
 
 
 async def test_a_small_version_s_cases_are_read_once_and_a_new_version_s_afresh(
