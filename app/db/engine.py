@@ -69,6 +69,19 @@ class _Group:
     flushing: "asyncio.Task[None] | None" = None
 
 
+async def _gathered(group: _Group) -> None:
+    """Returns once a round of the event loop brought ``group`` no more inserts, or enough
+    for one statement. In a round the loop reads what its sockets received, then runs the
+    requests it read up to their own insert: under load, the requests already on their way
+    join this statement instead of waiting for the next one. Alone, an insert waits for one
+    round (a few microseconds)."""
+    seen = -1
+    while seen != len(group.waiting) < GROUP_MAX:
+        seen = len(group.waiting)
+        await asyncio.sleep(0)  # the loop reads its sockets
+        await asyncio.sleep(0)  # what it read runs
+
+
 def _settle(
     waiting: "asyncio.Future[Sequence[Row[Any]]]",
     rows: Sequence[Row[Any]] = (),
@@ -160,8 +173,7 @@ class Database:
         group = self._groups.setdefault(build, _Group())
         waiting = asyncio.get_running_loop().create_future()
         group.waiting.append((values, waiting))
-        if not group.flushing:
-            # Its first turn comes after the requests ready to run now have given theirs.
+        if not group.flushing:  # one task per kind writes its groups, one after the other
             group.flushing = asyncio.create_task(self._insert_groups(build, group, key))
         rows: Sequence[Row[Any]] = await waiting
         return rows
@@ -174,6 +186,7 @@ class Database:
             # What is given meanwhile waits for the next statement: on SQLite the write
             # lock's, on PostgreSQL one statement of a kind at a time per process.
             while group.waiting:
+                await _gathered(group)
                 taken, group.waiting = group.waiting[:GROUP_MAX], group.waiting[GROUP_MAX:]
                 await self._insert_group(build, taken, key)
         except Exception as error:  # each insert settles its own; this is a bug of ours
